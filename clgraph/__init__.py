@@ -1,0 +1,23 @@
+"""clgraph: Theano-style symbolic tensors and Keras-1-style models on any OpenCL device.
+
+    import clgraph, clgraph.tensor as T
+    x = T.scalar('x'); f = clgraph.function([x], 2 * x ** 2 + 5 * x); f(2)  # array(18.)
+"""
+__version__ = "0.1.0"
+
+from . import tensor  # noqa: F401
+from .compile.function import Function, function  # noqa: F401
+from .config import config  # noqa: F401
+from .errors import (ClgraphError, DeviceError, DisconnectedInputError, DTypeError, GradientError,  # noqa: F401
+                     InputError, KernelBuildError, MissingInputError, ShapeError, TemplateError,
+                     UnusedInputError)
+from .gradient import grad  # noqa: F401
+from .runtime.device import devices  # noqa: F401
+from .shared import SharedVariable, shared  # noqa: F401
+from . import gradient  # noqa: F401
+
+
+def device():
+    """The OpenCL device clgraph uses (from config.device)."""
+    from .runtime.device import current
+    return current()

@@ -1,0 +1,107 @@
+"""Elemwise family: a fused group of Elemwise nodes -> elemwise.cl.mako parameters, and
+the launch (global size and arguments) for concrete operands."""
+from types import SimpleNamespace
+
+import numpy as np
+
+from ...graph.basic import Constant
+from ...graph.types import ctype, literal
+
+__all__ = ["ElemwiseKernel"]
+
+# elements per work-item in vectorised code, by dtype
+VECTOR_WIDTH = {"float32": 8, "float64": 4}
+
+
+class Stmt:
+    """`var = op(args)` for one node of the group, rendered for a vector width."""
+
+    def __init__(self, var, out_dtype, scalar_op, compute, operands):
+        self.var, self.out_dtype, self.scalar_op, self.compute = var, out_dtype, scalar_op, compute
+        self.operands = operands  # [(C variable, its dtype, dtype it is converted to)]
+
+    def code(self, width):
+        suffix = str(width) if width > 1 else ""
+        args = [name if have == want else _convert(name, want) for name, have, want in self.operands]
+        expr = self.scalar_op.expression(np.dtype(self.compute).kind).format(*args, T=ctype(self.compute) + suffix)
+        if self.out_dtype != self.compute:
+            expr = _convert(expr, self.out_dtype)
+        return f"const {ctype(self.out_dtype)}{suffix} {self.var} = {expr};"
+
+
+def _convert(expr, dtype):
+    return f"(({expr}) != 0)" if dtype == "bool" else f"(({ctype(dtype)}){expr})"
+
+
+class ElemwiseKernel:
+    template = "elemwise.cl.mako"
+    family = "elemwise"
+
+    def __init__(self, name, nodes, inputs, outputs, is_contiguous):
+        self.name = name
+        self.ndim = outputs[0].ndim
+        loop_bcast = outputs[0].broadcastable
+        names = {}
+        self.inputs, self.consts, self.buffer_inputs = [], [], []
+        for v in inputs:
+            if isinstance(v, Constant) and v.data.size == 1:
+                text = literal(v.data.reshape(()).item(), v.dtype)
+                same = [k for k in self.consts if (k.dtype, k.literal) == (v.dtype, text)]
+                if not same:
+                    same = [SimpleNamespace(var=f"c{len(self.consts)}", ctype=ctype(v.dtype), dtype=v.dtype,
+                                            literal=text)]
+                    self.consts.append(same[0])
+                names[v] = same[0].var
+                continue
+            k = len(self.inputs)
+            names[v] = f"v{k}"
+            if all(v.broadcastable):
+                access = "scalar"
+            elif v.broadcastable == loop_bcast and is_contiguous(v):
+                access = "flat"
+            else:
+                access = "strided"
+            self.inputs.append(SimpleNamespace(name=f"in{k}", var=names[v], ctype=ctype(v.dtype),
+                                               dtype=v.dtype, access=access))
+            self.buffer_inputs.append(v)
+        self.stmts = []
+        for node in nodes:
+            out = node.outputs[0]
+            names[out] = f"t{len(self.stmts)}"
+            sop = node.op.scalar_op
+            in_dtypes = [i.dtype for i in node.inputs]
+            compute = sop.compute_dtype([np.zeros((), d) for d in in_dtypes], out.dtype)
+            casts = sop.input_casts(in_dtypes, compute)
+            self.stmts.append(Stmt(names[out], out.dtype, sop, compute,
+                                   [(names[i], i.dtype, c) for i, c in zip(node.inputs, casts)]))
+        self.outputs = [SimpleNamespace(name=f"out{k}", var=names[o], ctype=ctype(o.dtype), dtype=o.dtype)
+                        for k, o in enumerate(outputs)]
+        self.mode = "nd" if any(a.access == "strided" for a in self.inputs) else "flat"
+        dtypes = {a.dtype for a in self.inputs} | {k.dtype for k in self.consts} | \
+            {s.out_dtype for s in self.stmts} | {s.compute for s in self.stmts}
+        vectorizable = (self.mode == "flat" and len(dtypes) == 1 and dtypes <= set(VECTOR_WIDTH)
+                        and all(s.scalar_op.vectorizable for s in self.stmts))
+        self.width = VECTOR_WIDTH[dtypes.pop()] if vectorizable else 1
+        self.dtypes = {a.dtype for a in self.inputs} | {k.dtype for k in self.consts} | \
+            {s.out_dtype for s in self.stmts} | {s.compute for s in self.stmts}
+
+    def render_kwargs(self):
+        return dict(name=self.name, mode=self.mode, width=self.width, ndim=self.ndim, inputs=self.inputs,
+                    consts=self.consts, stmts=self.stmts, outputs=self.outputs)
+
+    def launch(self, in_arrays, out_arrays, shape):
+        """(global size, kernel arguments) for operands of the given loop shape."""
+        n = int(np.prod(shape, dtype=np.int64))
+        i64 = np.int64
+        args = [i64(n)]
+        if self.mode == "nd":
+            args += [i64(s) for s in shape]
+        for spec, arr in zip(self.inputs, in_arrays):
+            args += [arr.buffer, i64(arr.offset)]
+            if spec.access == "strided":
+                # a length-1 axis is read with stride 0, which is what broadcasting means
+                args += [i64(0 if size == 1 else st) for size, st in zip(arr.shape, arr.strides)]
+        for arr in out_arrays:
+            args += [arr.buffer, i64(arr.offset)]
+        gsize = -(-n // self.width)
+        return gsize, args

@@ -1,0 +1,252 @@
+"""clgraph.function: from symbolic inputs/outputs/updates/givens to a callable.
+
+1. Substitute `givens` into copies of the outputs and update expressions.
+2. Check the graph: every free variable is an input, a shared variable or a constant;
+   updates have their shared variable's dtype; inputs are used.
+3. Plan (fusion, kernel order) and build all kernels as one OpenCL program.
+A call converts and uploads the arguments, infers every shape (raising shape errors
+that name the user's line), enqueues all kernels, reads the outputs once, and only then
+swaps the updated buffers into the shared variables: a failed call changes nothing.
+"""
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+from ..errors import DTypeError, InputError, MissingInputError, ShapeError, UnusedInputError, node_message
+from ..graph.basic import Constant, Variable, ancestors, as_variable, clone_replace
+from ..runtime import device as _device
+from ..runtime.arrays import materialize
+from ..shared import SharedVariable, _pool
+from .plan import Plan
+
+__all__ = ["function", "Function"]
+
+
+def function(inputs, outputs=None, updates=None, givens=None, name=None, profile=False,
+             on_unused_input="raise", allow_input_downcast=False, mode=None):
+    """Compile a callable that computes `outputs` from `inputs` on the OpenCL device."""
+    return Function(inputs, outputs, updates, givens, name, profile, on_unused_input, allow_input_downcast)
+
+
+def _pairs(value, what):
+    if value is None:
+        return []
+    if isinstance(value, (dict, OrderedDict)):
+        return list(value.items())
+    pairs = list(value)
+    for p in pairs:
+        if not (isinstance(p, (tuple, list)) and len(p) == 2):
+            raise TypeError(f"{what} must be a list of (variable, expression) pairs or a dict, got {p!r}")
+    return [tuple(p) for p in pairs]
+
+
+class Function:
+    def __init__(self, inputs, outputs, updates, givens, name, profile, on_unused_input, allow_input_downcast):
+        if on_unused_input not in ("raise", "warn", "ignore"):
+            raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
+        self.name, self.profile = name, profile
+        self.allow_input_downcast = allow_input_downcast
+        self.device = _device.current()
+        self.inputs = self._check_inputs(inputs)
+        self.single_output = outputs is not None and not isinstance(outputs, (list, tuple))
+        outs = [] if outputs is None else [outputs] if self.single_output else list(outputs)
+        self.outputs = [as_variable(o) for o in outs]
+        self.updates = self._check_updates(_pairs(updates, "updates"))
+        replace = self._check_givens(_pairs(givens, "givens"))
+        roots = clone_replace(self.outputs + [e for _, e in self.updates], replace)
+        self._out_vars = roots[:len(self.outputs)]
+        self._update_vars = [_own_buffer(v) for v in roots[len(self.outputs):]]
+        self._check_graph(self._out_vars + self._update_vars, on_unused_input)
+        self.plan = Plan(self._out_vars + self._update_vars, self.device)
+        self._constants = {}
+        pool = _pool(self.device)
+        for c in self.plan.constants():
+            self._constants[c] = pool.upload(self.device.queue, c.data)
+        self._shared = [v for v in ancestors(self.plan.roots) if isinstance(v, SharedVariable)]
+
+    # -- checks at compile time ---------------------------------------------------------
+    def _check_inputs(self, inputs):
+        if isinstance(inputs, Variable):
+            inputs = [inputs]
+        inputs = list(inputs)
+        for i, v in enumerate(inputs):
+            if not isinstance(v, Variable) or isinstance(v, Constant):
+                raise TypeError(f"function: input {i} must be a symbolic variable, got {v!r}")
+            if isinstance(v, SharedVariable):
+                raise TypeError(f"function: input {i} ({v!r}) is a shared variable; shared variables are "
+                                "implicit inputs: use them in the graph, or pass them via givens")
+            if v.owner is not None:
+                raise TypeError(f"function: input {i} ({v!r}) is computed by {v.owner.op}; inputs must be "
+                                "free variables (T.matrix(), ...)")
+        if len(set(inputs)) != len(inputs):
+            raise ValueError("function: the same variable is given twice as an input")
+        return inputs
+
+    def _check_updates(self, pairs):
+        seen, out = set(), []
+        for shared_var, expr in pairs:
+            if not isinstance(shared_var, SharedVariable):
+                raise TypeError(f"updates: {shared_var!r} is not a shared variable; only shared variables "
+                                "can be updated")
+            if shared_var in seen:
+                raise ValueError(f"updates: shared variable {shared_var!r} is updated twice")
+            seen.add(shared_var)
+            expr = as_variable(expr)
+            if isinstance(expr, Constant):
+                from ..graph.basic import constant
+                from ..tensor.basic import second
+                if expr.weak:
+                    expr = constant(expr.data.item(), shared_var.dtype)
+                expr = second(shared_var, expr) if expr.ndim <= shared_var.ndim else expr
+            if expr.dtype != shared_var.dtype:
+                raise DTypeError(node_message(expr, f"updates: the update of {shared_var!r} ({shared_var.dtype}) "
+                                                    f"has dtype {expr.dtype}; cast it with .astype('{shared_var.dtype}')"))
+            if expr.ndim != shared_var.ndim:
+                raise ShapeError(node_message(expr, f"updates: the update of {shared_var!r} has ndim {expr.ndim}, "
+                                                    f"the shared variable has ndim {shared_var.ndim}"))
+            out.append((shared_var, expr))
+        return out
+
+    def _check_givens(self, pairs):
+        replace = {}
+        for var, value in pairs:
+            if not isinstance(var, Variable):
+                raise TypeError(f"givens: {var!r} is not a symbolic variable")
+            value = as_variable(value)
+            if value.dtype != var.dtype or value.ndim != var.ndim:
+                raise DTypeError(node_message(value, f"givens: {var.describe()} cannot be replaced by "
+                                                     f"{value.describe()}: dtype and ndim must match"))
+            replace[var] = value
+        return replace
+
+    def _check_graph(self, roots, on_unused_input):
+        needed = ancestors(roots)
+        given = set(self.inputs)
+        for v in needed:
+            if v.owner is None and not isinstance(v, (Constant, SharedVariable)) and v not in given:
+                raise MissingInputError(node_message(
+                    v, f"function: the graph needs {v.describe()}, which is not in the inputs "
+                       "(add it to the inputs, or replace it with givens)"))
+        for i, v in enumerate(self.inputs):
+            if v not in needed:
+                message = (f"function: input {i} ({v.describe()}) is not used to compute any output or update "
+                           "(pass on_unused_input='ignore' to allow this)")
+                if on_unused_input == "raise":
+                    raise UnusedInputError(message)
+                if on_unused_input == "warn":
+                    warnings.warn(message, stacklevel=4)
+
+    # -- calling ---------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        args = self._bind(args, kwargs)
+        dev = self.device
+        queue, pool = dev.queue, _pool(dev)
+        values = [self._convert(i, v, a) for i, (v, a) in enumerate(zip(self.inputs, args))]
+        env = dict(self._constants)
+        for s in self._shared:
+            env[s] = s.container
+        known = {v: a.shape for v, a in zip(self.inputs, values)}
+        known.update((s, s.container.shape) for s in self._shared)
+        shapes = self.plan.infer_shapes(known)
+        self._check_update_shapes(shapes)
+        taken = []
+        try:
+            for v, a in zip(self.inputs, values):
+                arr = env[v] = pool.upload(queue, a)
+                taken.append(arr.buffer)
+            self.plan.enqueue(env, shapes, queue, pool, taken)
+            hosts = [env[v].enqueue_read(queue) for v in self._out_vars]
+            queue.finish()
+            results = [materialize(h) for h in hosts]
+        except BaseException:
+            queue.finish()
+            for b in taken:
+                pool.give(b)
+            raise
+        adopted = set()
+        for (shared_var, _), var in zip(self.updates, self._update_vars):
+            shared_var.container = env[var]
+            adopted.add(env[var].buffer.int_ptr)
+        for b in taken:
+            if b.int_ptr not in adopted:
+                pool.give(b)
+        return results[0] if self.single_output else results
+
+    def _bind(self, args, kwargs):
+        if kwargs:
+            args = list(args)
+            by_name = {v.name: k for k, v in enumerate(self.inputs) if v.name}
+            args += [None] * (len(self.inputs) - len(args))
+            for key, value in kwargs.items():
+                if key not in by_name:
+                    raise InputError(f"{self._what()} has no input named {key!r}; inputs: "
+                                     f"{[v.name for v in self.inputs]}")
+                args[by_name[key]] = value
+        if len(args) != len(self.inputs):
+            raise InputError(f"{self._what()} takes {len(self.inputs)} argument(s) "
+                             f"({', '.join(v.describe() for v in self.inputs) or 'none'}), got {len(args)}")
+        return args
+
+    def _what(self):
+        return f"function {self.name!r}" if self.name else "the compiled function"
+
+    def _convert(self, k, var, value):
+        """The argument as a contiguous array of the input's dtype (lossless casts only,
+        unless allow_input_downcast), with the input's rank."""
+        where = f"{self._what()}: input {k} ({var.describe()})"
+        want = np.dtype(var.dtype)
+        python_value = not isinstance(value, np.ndarray) and not isinstance(value, np.generic)
+        try:
+            arr = np.asarray(value)
+        except Exception as exc:
+            raise InputError(f"{where}: cannot convert {type(value).__name__} to an array: {exc}") from None
+        if arr.dtype == object:
+            raise InputError(f"{where}: cannot use a {type(value).__name__} as a numeric array")
+        if arr.dtype != want:
+            ok = np.can_cast(arr.dtype, want, "safe")
+            if not ok and (python_value or self.allow_input_downcast):
+                # Python numbers are converted by value (2 -> 2.0f), as in Theano
+                converted = arr.astype(want)
+                ok = self.allow_input_downcast or (want.kind == "f" and arr.dtype.kind in "biuf") or \
+                    np.array_equal(converted, arr)
+                arr = converted if ok else arr
+            if not ok:
+                raise InputError(f"{where}: got a {arr.dtype} array; converting it to {want} could lose "
+                                 f"information (cast it first, or pass allow_input_downcast=True to function)")
+            arr = arr.astype(want)
+        if arr.ndim != var.ndim:
+            raise InputError(f"{where}: expected ndim {var.ndim}, got an array of shape {arr.shape}")
+        for axis, (b, n) in enumerate(zip(var.broadcastable, arr.shape)):
+            if b and n != 1:
+                raise InputError(f"{where}: axis {axis} is broadcastable and must have length 1, "
+                                 f"got shape {arr.shape}")
+        return arr
+
+    def _check_update_shapes(self, shapes):
+        for (shared_var, _), var in zip(self.updates, self._update_vars):
+            shape = shapes.get(var, None)
+            if shape is None:
+                continue
+            for axis, (b, n) in enumerate(zip(shared_var.broadcastable, shape)):
+                if b and n != 1:
+                    raise ShapeError(node_message(var, f"updates: {shared_var!r} is broadcastable on axis {axis} "
+                                                       f"but its update has shape {shape}"))
+
+    @property
+    def kernels(self):
+        """The kernels one call launches, in order: `.name`, `.source` (OpenCL C) and
+        `.template` (the file it was rendered from)."""
+        return list(self.plan.kernels)
+
+    def __repr__(self):
+        return f"<clgraph Function {self.name or ''} ({len(self.kernels)} kernels on {self.device.name})>"
+
+
+def _own_buffer(var):
+    """An update must end in a buffer of its own, laid out contiguously: a view gets
+    an explicit copy kernel (free variables and kernel results need none)."""
+    if var.owner is not None and var.owner.op.view:
+        from ..tensor.basic import identity
+        return identity(var)
+    return var

@@ -1,0 +1,56 @@
+"""Fusion: group connected Elemwise nodes into regions that become one kernel each.
+
+A node joins the group of a producer when both iterate over the same broadcast pattern
+(so each value is computed exactly once per element) and joining creates no cycle
+between groups (no path leaves the group and comes back through another kernel)."""
+from ..ops.elemwise import Elemwise
+
+__all__ = ["elemwise_groups"]
+
+
+def elemwise_groups(nodes):
+    """Partition the Elemwise nodes of `nodes` (topologically sorted) into groups.
+    Returns a list of node lists, each in topological order."""
+    pos = {node: k for k, node in enumerate(nodes)}
+    group_of, groups = {}, {}
+    for node in nodes:
+        if not isinstance(node.op, Elemwise):
+            continue
+        pattern = node.outputs[0].broadcastable
+        members = {node}
+        for inp in node.inputs:
+            producer = inp.owner
+            if producer is None or producer not in group_of:
+                continue
+            gid = group_of[producer]
+            candidate = groups[gid]
+            if candidate[0].outputs[0].broadcastable != pattern or producer in members:
+                continue
+            union = members | set(candidate)
+            if not _has_cycle(union, pos):
+                members = union
+        gid = id(node)
+        for m in members:
+            old = group_of.get(m)
+            if old is not None and old in groups:
+                del groups[old]
+            group_of[m] = gid
+        groups[gid] = sorted(members, key=pos.__getitem__)
+    return sorted(groups.values(), key=lambda g: pos[g[-1]])
+
+
+def _has_cycle(union, pos):
+    """True if a path leaves `union` and re-enters it (merging would need a kernel to
+    run both before and after another one)."""
+    lowest = min(pos[m] for m in union)
+    stack = [i.owner for m in union for i in m.inputs if i.owner is not None and i.owner not in union]
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if node in seen or pos.get(node, -1) < lowest:
+            continue
+        seen.add(node)
+        if node in union:
+            return True
+        stack.extend(i.owner for i in node.inputs if i.owner is not None)
+    return False

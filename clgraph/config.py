@@ -1,0 +1,61 @@
+"""clgraph's configuration: the only module that reads CLGRAPH_* environment variables.
+
+Values are read once at import; `config.change(...)` overrides them for a block, which
+is how tests pick a template folder or a device without touching the environment.
+"""
+import contextlib
+import os
+
+__all__ = ["config", "Config"]
+
+
+def _default_cache_dir():
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "clgraph")
+
+
+def _split_path(value):
+    return [p for p in (value or "").split(os.pathsep) if p]
+
+
+class Config:
+    """Plain attribute bag with the documented options and their defaults."""
+
+    _options = ("floatX", "device", "cache_dir", "template_path", "check")
+
+    def __init__(self, environ=os.environ):
+        self.floatX = environ.get("CLGRAPH_FLOATX", "float32")
+        # '' means: the first GPU, else the first CPU device.
+        self.device = environ.get("CLGRAPH_DEVICE", "")
+        self.cache_dir = environ.get("CLGRAPH_CACHE_DIR") or _default_cache_dir()
+        # Folders searched before the built-in templates (user overrides).
+        self.template_path = _split_path(environ.get("CLGRAPH_TEMPLATE_PATH"))
+        # Extra internal consistency checks (on in CI).
+        self.check = environ.get("CLGRAPH_CHECK", "") not in ("", "0", "false", "False")
+
+    def __setattr__(self, key, value):
+        if key not in self._options:
+            raise AttributeError(f"clgraph.config has no option {key!r}; options: {', '.join(self._options)}")
+        if key == "floatX" and value not in ("float32", "float64"):
+            raise ValueError(f"clgraph.config.floatX must be 'float32' or 'float64', not {value!r}")
+        if key == "template_path" and isinstance(value, str):
+            value = _split_path(value)
+        object.__setattr__(self, key, value)
+
+    @contextlib.contextmanager
+    def change(self, **values):
+        """Temporarily set options: `with config.change(floatX='float64'): ...`."""
+        old = {k: getattr(self, k) for k in values}
+        try:
+            for k, v in values.items():
+                setattr(self, k, v)
+            yield self
+        finally:
+            for k, v in old.items():
+                setattr(self, k, v)
+
+    def __repr__(self):
+        return "Config(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self._options) + ")"
+
+
+config = Config()

@@ -1,0 +1,77 @@
+"""Views that change how a buffer is indexed without copying it."""
+from ..errors import ShapeError, node_message
+from ..graph.basic import Apply
+from ..graph.types import TensorType
+from .base import Op
+
+__all__ = ["DimShuffle"]
+
+
+class DimShuffle(Op):
+    """Reorder axes, add broadcastable axes ('x'), drop broadcastable axes, as Theano's
+    `x.dimshuffle(...)`. A view: no kernel, the strides say how to read the buffer.
+    `implicit` marks the padding that Elemwise inserts to align ranks (for messages)."""
+
+    view = True
+    __props__ = ("input_broadcastable", "new_order")
+
+    def __init__(self, input_broadcastable, new_order, implicit=False, drop_any=False):
+        self.input_broadcastable = tuple(input_broadcastable)
+        self.new_order = tuple(new_order)
+        self.implicit = implicit
+        kept = [a for a in self.new_order if a != "x"]
+        if len(set(kept)) != len(kept) or any(not 0 <= a < len(self.input_broadcastable) for a in kept):
+            raise ValueError(f"dimshuffle{self.new_order}: invalid pattern for an input of rank "
+                             f"{len(self.input_broadcastable)}")
+        self.dropped = tuple(a for a in range(len(self.input_broadcastable)) if a not in kept)
+        for a in self.dropped:
+            if not self.input_broadcastable[a] and not drop_any:
+                raise ValueError(f"dimshuffle{self.new_order}: axis {a} is dropped but is not broadcastable "
+                                 f"(input pattern {self.input_broadcastable})")
+
+    def __str__(self):
+        return "DimShuffle{" + ",".join(map(str, self.new_order)) + "}"
+
+    @property
+    def keeps_order(self):
+        """True when the view of a contiguous buffer is contiguous too."""
+        kept = [a for a in self.new_order if a != "x"]
+        return kept == sorted(kept)
+
+    def make_node(self, x):
+        if x.broadcastable != self.input_broadcastable:
+            raise TypeError(f"{self}: input pattern {x.broadcastable} != {self.input_broadcastable}")
+        bcast = [True if a == "x" else x.broadcastable[a] for a in self.new_order]
+        return Apply(self, [x], [TensorType(x.dtype, bcast)])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        kept = [a for a in self.new_order if a != "x"]
+        y = x.reshape([n for a, n in enumerate(x.shape) if a not in self.dropped]) if self.dropped else x
+        rank = {a: i for i, a in enumerate(a for a in range(x.ndim) if a not in self.dropped)}
+        y = y.transpose([rank[a] for a in kept])
+        return [y.reshape([1 if a == "x" else x.shape[a] for a in self.new_order])]
+
+    def infer_shape(self, node, shapes):
+        (shape,) = shapes
+        for a in self.dropped:
+            if shape[a] != 1:
+                raise ShapeError(node_message(node, f"{self}: axis {a} of an input of shape {shape} is dropped "
+                                                    "but its length is not 1"))
+        return [tuple(1 if a == "x" else shape[a] for a in self.new_order)]
+
+    def view_strides(self, shape, strides):
+        """Output (shape, strides) in elements for an input of `shape`/`strides`."""
+        out_shape = tuple(1 if a == "x" else shape[a] for a in self.new_order)
+        out_strides = tuple(0 if a == "x" else strides[a] for a in self.new_order)
+        return out_shape, out_strides
+
+    def grad(self, inputs, outputs, output_grads):
+        (x,), (gz,) = inputs, output_grads
+        order = [self.new_order.index(a) if a in self.new_order else "x" for a in range(x.ndim)]
+        op = DimShuffle(gz.broadcastable, order, drop_any=True)
+        g = op(gz)
+        if g.broadcastable != x.broadcastable:
+            from ..tensor import basic as T
+            g = T.second(x, g) if any(gb and not xb for gb, xb in zip(g.broadcastable, x.broadcastable)) else g
+        return [g]

@@ -1,0 +1,102 @@
+"""DeviceArray: a typed, strided window on an OpenCL buffer (offset and strides in
+elements), and a small per-device pool of buffers so repeated calls do not allocate."""
+import numpy as np
+
+__all__ = ["DeviceArray", "BufferPool", "contiguous_strides"]
+
+
+def contiguous_strides(shape):
+    strides, acc = [], 1
+    for n in reversed(shape):
+        strides.append(acc)
+        acc *= n
+    return tuple(reversed(strides))
+
+
+class DeviceArray:
+    __slots__ = ("buffer", "offset", "shape", "strides", "dtype")
+
+    def __init__(self, buffer, shape, dtype, offset=0, strides=None):
+        self.buffer, self.shape, self.dtype, self.offset = buffer, tuple(shape), np.dtype(dtype), offset
+        self.strides = contiguous_strides(self.shape) if strides is None else tuple(strides)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def is_contiguous(self):
+        return all(st == c or n == 1 for n, st, c in zip(self.shape, self.strides,
+                                                         contiguous_strides(self.shape)))
+
+    def view(self, shape, strides):
+        return DeviceArray(self.buffer, shape, self.dtype, self.offset, strides)
+
+    def enqueue_read(self, queue):
+        """Start copying to a new numpy array; the array is valid after queue.finish()."""
+        import pyopencl as cl
+        item = self.dtype.itemsize
+        if self.size == 0:
+            return np.empty(self.shape, self.dtype)
+        if self.is_contiguous:
+            host = np.empty(self.shape, self.dtype)
+            cl.enqueue_copy(queue, host, self.buffer, src_offset=self.offset * item, is_blocking=False)
+            return host
+        # read the extent the view covers, then let numpy apply the strides
+        lo = self.offset + sum(s * (n - 1) for n, s in zip(self.shape, self.strides) if s < 0)
+        hi = self.offset + sum(s * (n - 1) for n, s in zip(self.shape, self.strides) if s > 0)
+        flat = np.empty(hi - lo + 1, self.dtype)
+        cl.enqueue_copy(queue, flat, self.buffer, src_offset=lo * item, is_blocking=False)
+        return _StridedResult(flat, self.offset - lo, self.shape, self.strides)
+
+
+class _StridedResult:
+    """A host copy that becomes a numpy array once the read has finished."""
+
+    def __init__(self, flat, start, shape, strides):
+        self.flat, self.start, self.shape, self.strides = flat, start, shape, strides
+
+    def materialize(self):
+        item = self.flat.dtype.itemsize
+        view = np.lib.stride_tricks.as_strided(self.flat[self.start:], self.shape,
+                                               [s * item for s in self.strides])
+        return np.array(view)
+
+
+def materialize(host):
+    return host.materialize() if isinstance(host, _StridedResult) else host
+
+
+class BufferPool:
+    """Free buffers by byte size. Buffers are taken for one call and given back after
+    the queue has finished, so reuse never races with a running kernel."""
+
+    def __init__(self, context):
+        self.context = context
+        self.free = {}
+
+    def take(self, nbytes):
+        import pyopencl as cl
+        nbytes = max(int(nbytes), 4)  # OpenCL has no empty buffers
+        stack = self.free.get(nbytes)
+        if stack:
+            return stack.pop()
+        return cl.Buffer(self.context, cl.mem_flags.READ_WRITE, nbytes)
+
+    def give(self, buffer):
+        self.free.setdefault(buffer.size, []).append(buffer)
+
+    def alloc(self, shape, dtype):
+        dtype = np.dtype(dtype)
+        return DeviceArray(self.take(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize), shape, dtype)
+
+    def upload(self, queue, array):
+        """A new contiguous DeviceArray holding `array` (copy enqueued, not waited for)."""
+        import pyopencl as cl
+        array = np.asarray(array)
+        if not array.flags.c_contiguous:
+            array = np.ascontiguousarray(array)  # (this would turn 0-d into 1-d: only when needed)
+        dev = self.alloc(array.shape, array.dtype)
+        if array.size:
+            cl.enqueue_copy(queue, dev.buffer, array, is_blocking=False)
+        return dev

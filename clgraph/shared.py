@@ -1,0 +1,81 @@
+"""SharedVariable: a value that lives in a device buffer between calls and is also a
+graph input. Functions read it in place and swap in updated buffers after a call."""
+import numpy as np
+
+from .errors import DTypeError, ShapeError
+from .graph import trace as _trace
+from .graph.basic import Variable
+from .graph.types import TensorType, check_dtype
+from .runtime import device as _device
+
+__all__ = ["SharedVariable", "shared"]
+
+
+def _pool(dev):
+    from .runtime.arrays import BufferPool
+    pool = getattr(dev, "pool", None)
+    if pool is None:
+        pool = dev.pool = BufferPool(dev.context)
+    return pool
+
+
+class SharedVariable(Variable):
+    """A graph input whose value is kept on the OpenCL device."""
+
+    def __init__(self, value, name=None, broadcastable=None):
+        value = np.asarray(value)
+        if broadcastable is None:
+            broadcastable = (False,) * value.ndim  # as Theano: length-1 axes do not broadcast
+        super().__init__(TensorType(check_dtype(value.dtype), broadcastable), name=name)
+        self.trace = _trace.capture()
+        self.device = _device.current()
+        self.container = None
+        self.set_value(value)
+
+    def _check(self, value, what):
+        value = np.asarray(value)
+        if value.ndim != self.ndim:
+            raise ShapeError(f"{what} of shared variable {self!r}: expected ndim {self.ndim}, got an array of "
+                             f"shape {value.shape}")
+        if value.dtype != self.dtype:
+            if not np.can_cast(value.dtype, self.dtype, "same_kind") or not np.array_equal(
+                    value.astype(self.dtype), value):
+                raise DTypeError(f"{what} of shared variable {self!r}: a {value.dtype} array cannot be stored in "
+                                 f"{self.dtype} without loss; cast it first")
+            value = value.astype(self.dtype)
+        for axis, (b, n) in enumerate(zip(self.broadcastable, value.shape)):
+            if b and n != 1:
+                raise ShapeError(f"{what} of shared variable {self!r}: axis {axis} is broadcastable "
+                                 f"and must have length 1, got shape {value.shape}")
+        return value
+
+    def set_value(self, value, borrow=False):
+        """Copy `value` to a new device buffer."""
+        value = self._check(value, "set_value")
+        dev = self.device
+        new = _pool(dev).upload(dev.queue, value)
+        dev.queue.finish()
+        # The old buffer is freed when nothing refers to it (a function may alias it).
+        self.container = new
+
+    def get_value(self, borrow=False, return_internal_type=False):
+        """The value as a new numpy array."""
+        from .runtime.arrays import materialize
+        host = self.container.enqueue_read(self.device.queue)
+        self.device.queue.finish()
+        return materialize(host)
+
+    @property
+    def value(self):
+        return self.get_value()
+
+    def __repr__(self):
+        return self.name or f"<shared {self.dtype}{list(self.container.shape) if self.container else ''}>"
+
+
+def shared(value, name=None, borrow=False, broadcastable=None, strict=False, allow_downcast=None):
+    """A SharedVariable holding a copy of `value` on the current device.
+    Python floats become float64 and ints int64, as numpy (and Theano) make them."""
+    if isinstance(value, SharedVariable):
+        raise TypeError("shared() got a SharedVariable; use .get_value() to copy it")
+    return SharedVariable(value, name=name, broadcastable=broadcastable)

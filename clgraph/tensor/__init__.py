@@ -1,0 +1,11 @@
+"""clgraph.tensor: the Theano-style T namespace."""
+from . import basic, nnet  # noqa: F401
+from .basic import *  # noqa: F401,F403
+from .basic import (abs, abs_, add, and_, arctan, bitwise_and, bitwise_not, bitwise_or,  # noqa: F401
+                    bitwise_xor, cast, ceil, clip, col, cos, dimshuffle, div, eq, exp, expm1, fill,
+                    floor, floor_div, ge, grad, gt, intdiv, invert, le, log, log1p, lt, matrix, max,
+                    maximum, min, minimum, mod, mul, neg, neq, ones_like, or_, pow, round, row, scalar,
+                    second, sign, sin, sqr, sqrt, sub, sum, switch, tan, tanh, tensor, tensor3, tensor4,
+                    transpose, true_div, vector, where, xor, zeros_like)
+from ..graph.types import TensorType  # noqa: F401
+from ..graph.basic import Variable as TensorVariable, constant  # noqa: F401

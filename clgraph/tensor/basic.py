@@ -1,0 +1,179 @@
+"""The T.* namespace: variable constructors and thin functions over the ops."""
+import numpy as np
+
+from ..config import config
+from ..graph.basic import Variable, as_variable, constant
+from ..graph.types import TensorType, check_dtype
+from ..ops import scalar as S
+from ..ops.elemwise import Elemwise
+from ..ops.reduce import Reduce
+from ..ops.shape import DimShuffle
+
+# -- variables ---------------------------------------------------------------------
+
+
+def _maker(ndim, default_dtype=None, bcast=None):
+    def make(name=None, dtype=None):
+        dtype = dtype or default_dtype or config.floatX
+        return Variable(TensorType(dtype, bcast if bcast is not None else (False,) * ndim), name=name)
+    return make
+
+
+scalar, vector, matrix = _maker(0), _maker(1), _maker(2)
+tensor3, tensor4 = _maker(3), _maker(4)
+row, col = _maker(2, bcast=(True, False)), _maker(2, bcast=(False, True))
+for _prefix, _dtype in [("f", "float32"), ("d", "float64"), ("i", "int32"), ("l", "int64"),
+                        ("b", "int8")]:
+    for _kind, _nd in [("scalar", 0), ("vector", 1), ("matrix", 2), ("tensor3", 3), ("tensor4", 4)]:
+        globals()[_prefix + _kind] = _maker(_nd, _dtype)
+    globals()[_prefix + "row"] = _maker(2, _dtype, (True, False))
+    globals()[_prefix + "col"] = _maker(2, _dtype, (False, True))
+
+
+def tensor(dtype=None, broadcastable=None, name=None, ndim=None):
+    """A variable of any rank: `T.tensor('float32', (False, True))` or `T.tensor(ndim=3)`."""
+    if broadcastable is None:
+        broadcastable = (False,) * (ndim or 0)
+    return Variable(TensorType(dtype or config.floatX, broadcastable), name=name)
+
+
+# -- elementwise -------------------------------------------------------------------
+
+_ELEMWISE = {}
+
+
+def _elemwise(scalar_op):
+    op = _ELEMWISE.get(scalar_op)
+    if op is None:
+        op = _ELEMWISE[scalar_op] = Elemwise(scalar_op)
+    return op
+
+
+def _wrap(name):
+    op = S.SCALAR_OPS[name]
+
+    def fn(*args):
+        return _elemwise(op)(*args)
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise {name} (numpy semantics: broadcasting and dtype promotion)."
+    return fn
+
+
+add, sub, mul, true_div, floor_div, mod, pow = map(_wrap, ["add", "sub", "mul", "true_div", "floor_div",
+                                                           "mod", "pow"])
+neg, abs_, exp, log, log1p, expm1, sqrt, sqr = map(_wrap, ["neg", "abs", "exp", "log", "log1p", "expm1",
+                                                           "sqrt", "sqr"])
+sin, cos, tan, tanh, arctan, sign, floor, ceil = map(_wrap, ["sin", "cos", "tan", "tanh", "arctan", "sign",
+                                                             "floor", "ceil"])
+maximum, minimum, lt, le, gt, ge, eq, neq = map(_wrap, ["maximum", "minimum", "lt", "le", "gt", "ge",
+                                                        "eq", "neq"])
+and_, or_, xor, invert, switch, second = map(_wrap, ["and", "or", "xor", "invert", "switch", "second"])
+bitwise_and, bitwise_or, bitwise_xor, bitwise_not = and_, or_, xor, invert
+div = truediv = true_div
+intdiv = floor_div
+fill = second
+where = switch
+abs = abs_  # noqa: A001  (T.abs as in PyTensor)
+less, less_equal, greater, greater_equal, equal, not_equal = lt, le, gt, ge, eq, neq
+
+
+def round(x, mode="half_to_even"):  # noqa: A001
+    """numpy's rounding (half to even) by default; mode='half_away_from_zero' as C."""
+    if mode == "half_to_even":
+        return _wrap("round")(x)
+    if mode == "half_away_from_zero":
+        return _wrap("round_half_away_from_zero")(x)
+    raise ValueError(f"round: unknown mode {mode!r}")
+
+
+def clip(x, a_min, a_max):
+    return _wrap("clip")(x, a_min, a_max)
+
+
+def cast(x, dtype):
+    """Convert to `dtype` (numpy's astype; to bool means nonzero)."""
+    x = as_variable(x)
+    dtype = check_dtype(config.floatX if dtype == "floatX" else dtype)
+    if x.dtype == dtype:
+        return x
+    return _elemwise(S.cast_op(dtype))(x)
+
+
+def zeros_like(x, dtype=None):
+    x = as_variable(x)
+    return second(x, constant(0, dtype or x.dtype))
+
+
+def ones_like(x, dtype=None):
+    x = as_variable(x)
+    return second(x, constant(1, dtype or x.dtype))
+
+
+# -- reductions ----------------------------------------------------------------------
+
+
+def _axes(x, axis):
+    if axis is None:
+        return tuple(range(x.ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    norm = []
+    for a in axes:
+        if not -x.ndim <= a < x.ndim:
+            raise ValueError(f"axis {a} is out of range for a variable of rank {x.ndim}")
+        norm.append(a % x.ndim)
+    return tuple(sorted(set(norm)))
+
+
+def _reduce(kind, x, axis, keepdims, acc_dtype=None):
+    x = as_variable(x)
+    axes = _axes(x, axis)
+    out = Reduce(kind, axes, acc_dtype)(x) if axes else x
+    if keepdims and axes:
+        k, pattern = 0, []
+        for a in range(x.ndim):
+            if a in axes:
+                pattern.append("x")
+            else:
+                pattern.append(k)
+                k += 1
+        out = out.dimshuffle(*pattern)
+    return out
+
+
+def sum(x, axis=None, keepdims=False, dtype=None):  # noqa: A001
+    return _reduce("sum", x, axis, keepdims, check_dtype(dtype) if dtype else None)
+
+
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    return _reduce("max", x, axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    return _reduce("min", x, axis, keepdims)
+
+
+# -- shape ---------------------------------------------------------------------------
+
+
+def dimshuffle(x, *pattern):
+    x = as_variable(x)
+    if len(pattern) == 1 and isinstance(pattern[0], (list, tuple)):
+        pattern = tuple(pattern[0])
+    return DimShuffle(x.broadcastable, pattern)(x)
+
+
+def transpose(x, axes=None):
+    x = as_variable(x)
+    if axes is None:
+        axes = tuple(reversed(range(x.ndim)))
+    if len(axes) == 1 and isinstance(axes[0], (list, tuple)):
+        axes = tuple(axes[0])
+    return dimshuffle(x, *axes) if tuple(axes) != tuple(range(x.ndim)) else x
+
+
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
+    from ..gradient import grad as _grad
+    return _grad(cost, wrt, consider_constant, disconnected_inputs)
+
+
+identity = _wrap("identity")
