@@ -1,5 +1,7 @@
 """SharedVariable: a value that lives in a device buffer between calls and is also a
 graph input. Functions read it in place and swap in updated buffers after a call."""
+import weakref
+
 import numpy as np
 
 from .errors import DTypeError, ShapeError
@@ -19,6 +21,11 @@ def _pool(dev):
     return pool
 
 
+def _release_cell(pool, cell):
+    if cell[0] is not None:
+        pool.release(cell[0].buffer)
+
+
 class SharedVariable(Variable):
     """A graph input whose value is kept on the OpenCL device."""
 
@@ -29,8 +36,22 @@ class SharedVariable(Variable):
         super().__init__(TensorType(check_dtype(value.dtype), broadcastable), name=name)
         self.trace = _trace.capture()
         self.device = _device.current()
-        self.container = None
+        self._cell = [None]  # the current DeviceArray, shared with the finalizer
+        weakref.finalize(self, _release_cell, _pool(self.device), self._cell)
         self.set_value(value)
+
+    @property
+    def container(self):
+        """The DeviceArray holding the value now."""
+        return self._cell[0]
+
+    @container.setter
+    def container(self, array):
+        pool = _pool(self.device)
+        pool.hold(array.buffer)
+        old, self._cell[0] = self._cell[0], array
+        if old is not None:
+            pool.release(old.buffer)
 
     def _check(self, value, what):
         value = np.asarray(value)
@@ -55,7 +76,6 @@ class SharedVariable(Variable):
         dev = self.device
         new = _pool(dev).upload(dev.queue, value)
         dev.queue.finish()
-        # The old buffer is freed when nothing refers to it (a function may alias it).
         self.container = new
 
     def get_value(self, borrow=False, return_internal_type=False):

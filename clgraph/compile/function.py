@@ -164,10 +164,16 @@ class Function:
             for b in taken:
                 pool.give(b)
             raise
-        adopted = set()
-        for (shared_var, _), var in zip(self.updates, self._update_vars):
-            shared_var.container = env[var]
-            adopted.add(env[var].buffer.int_ptr)
+        # Swap in the updates. Holding every new buffer first keeps a buffer that moves
+        # from one shared variable to another (updates=[(a, b), (b, a)]) from being freed.
+        new = [env[var] for var in self._update_vars]
+        for arr in new:
+            pool.hold(arr.buffer)
+        for (shared_var, _), arr in zip(self.updates, new):
+            shared_var.container = arr
+        for arr in new:
+            pool.release(arr.buffer)
+        adopted = {arr.buffer.int_ptr for arr in new}
         for b in taken:
             if b.int_ptr not in adopted:
                 pool.give(b)

@@ -74,6 +74,7 @@ class BufferPool:
     def __init__(self, context):
         self.context = context
         self.free = {}
+        self.held = {}  # int_ptr -> [buffer, number of shared variables holding it]
 
     def take(self, nbytes):
         import pyopencl as cl
@@ -85,6 +86,21 @@ class BufferPool:
 
     def give(self, buffer):
         self.free.setdefault(buffer.size, []).append(buffer)
+
+    def hold(self, buffer):
+        """A shared variable now keeps `buffer` (several may, after `updates=[(a, b)]`)."""
+        entry = self.held.setdefault(buffer.int_ptr, [buffer, 0])
+        entry[1] += 1
+
+    def release(self, buffer):
+        """A shared variable let go of `buffer`; the last one gives it back for reuse."""
+        entry = self.held.get(buffer.int_ptr)
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] == 0:
+            del self.held[buffer.int_ptr]
+            self.give(buffer)
 
     def alloc(self, shape, dtype):
         dtype = np.dtype(dtype)
