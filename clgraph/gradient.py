@@ -43,7 +43,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
         if any(i in wanted or i in on_path for i in node.inputs):
             on_path.update(node.outputs)
 
-    grads = {cost: T.ones_like(cost)}
+    # d cost / d cost = 1: a constant, so the gradient graph does not need the cost itself
+    grads = {cost: T.constant(1, cost.dtype)}
     for node in reversed(nodes):
         if not any(o in on_path for o in node.outputs):
             continue

@@ -38,6 +38,24 @@ class ViewStep:
         self.node = node
 
 
+class HostStep:
+    """An op that drives other kernels from the host (jacobian's loop over rows)."""
+    __slots__ = ("node",)
+
+    def __init__(self, node):
+        self.node = node
+
+
+def infer_shapes(nodes, known):
+    """Concrete shapes of every variable of `nodes` (toposorted) from {free var: shape}."""
+    shapes = dict(known)
+    for node in nodes:
+        out = node.op.infer_shape(node, [shapes[i] if i in shapes else _const_shape(i) for i in node.inputs])
+        for var, shape in zip(node.outputs, out):
+            shapes[var] = tuple(int(s) for s in shape)
+    return shapes
+
+
 def _is_contiguous(var):
     node = var.owner
     if node is None or not node.op.view:
@@ -88,6 +106,8 @@ class Plan:
                 steps.append(KernelStep(kern, [node.inputs[0]], node.outputs, [node]))
             elif node.op.view:
                 steps.append(ViewStep(node))
+            elif getattr(node.op, "host_loop", False):
+                steps.append(HostStep(node))
             else:
                 raise ClgraphError(node_message(node, f"{node.op} has no OpenCL implementation in clgraph yet"))
         return steps
@@ -146,11 +166,7 @@ class Plan:
         cached = self._shape_cache.get(key)
         if cached is not None:
             return cached
-        shapes = dict(known)
-        for node in self.nodes:
-            out = node.op.infer_shape(node, [shapes[i] if i in shapes else _const_shape(i) for i in node.inputs])
-            for var, shape in zip(node.outputs, out):
-                shapes[var] = tuple(int(s) for s in shape)
+        shapes = infer_shapes(self.nodes, known)
         if len(self._shape_cache) > 64:
             self._shape_cache.clear()
         self._shape_cache[key] = shapes
@@ -162,6 +178,9 @@ class Plan:
         Buffers allocated here are appended to `taken`."""
         import pyopencl as cl
         for step in self.steps:
+            if isinstance(step, HostStep):
+                step.node.op.run(step.node, env, shapes, queue, pool, taken, self.device)
+                continue
             if isinstance(step, ViewStep):
                 node = step.node
                 src = env[node.inputs[0]]

@@ -234,4 +234,10 @@ def relu_op(alpha):
         return [gz * T.switch(x > 0, 1, alpha)]
     return ScalarOp(f"relu_{alpha:g}" if alpha else "relu", 1, expr, ref, grad, key=("relu", alpha))
 
+# onehot(x, i): 1 where the element's flat (C-order) index equals i, else 0; the value
+# of x is not read, only its shape. `{idx}` is the element's flat index in the kernel.
+SCALAR_OPS["onehot"] = ScalarOp("onehot", 2, "(({T})(({idx}) == {1}))",
+                                lambda x, i: (np.arange(np.size(x)).reshape(np.shape(x)) == i).astype(
+                                    np.asarray(x).dtype),
+                                vectorizable=False, cast_inputs=lambda d, c: [d[0], "int64"])
 SCALAR_OPS["identity"] = ScalarOp("identity", 1, "{0}", lambda x: np.array(x, copy=True), lambda x, z, gz: [gz])

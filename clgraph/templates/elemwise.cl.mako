@@ -7,7 +7,7 @@
 ##                last work-item finishes the tail element by element.
 ##   mode 'nd':   some operand is broadcast or strided: unravel the index over `ndim` dims.
 ## inputs: .name .ctype .access ('flat' | 'scalar' | 'strided') .var
-## consts: .var .ctype .literal     stmts: .code(width)     outputs: .name .ctype .var
+## consts: .var .ctype .literal     stmts: .code(width, flat index)     outputs: .name .ctype .var
 <%!
 def vt(ctype, width):
     """The C type of `width` elements: float, float8, ..."""
@@ -28,7 +28,7 @@ ${a.name}[${c.strided_offset(a, ndim)}];
         const ${vt(k.ctype, width)} ${k.var} = ${"(%s)(%s)" % (vt(k.ctype, width), k.literal) if width > 1 else k.literal};
 % endfor
 % for s in stmts:
-        ${s.code(width)}
+        ${s.code(width, idx)}
 % endfor
 % for o in outputs:
         ${c.vstore(o, o.var, width, idx)}

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..config import config
-from ..graph.basic import Variable, as_variable, constant
+from ..graph.basic import Constant, Variable, as_variable, constant
 from ..graph.types import TensorType, check_dtype
 from ..ops import scalar as S
 from ..ops.elemwise import Elemwise
@@ -159,7 +159,11 @@ def dimshuffle(x, *pattern):
     x = as_variable(x)
     if len(pattern) == 1 and isinstance(pattern[0], (list, tuple)):
         pattern = tuple(pattern[0])
-    return DimShuffle(x.broadcastable, pattern)(x)
+    op = DimShuffle(x.broadcastable, pattern)
+    if isinstance(x, Constant):  # fold: a constant stays a constant (and a kernel literal)
+        node = op.make_node(x)
+        return Constant(node.outputs[0].type, op.perform(node, [x.data])[0], weak=x.weak)
+    return op(x)
 
 
 def transpose(x, axes=None):

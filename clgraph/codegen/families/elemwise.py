@@ -20,10 +20,11 @@ class Stmt:
         self.var, self.out_dtype, self.scalar_op, self.compute = var, out_dtype, scalar_op, compute
         self.operands = operands  # [(C variable, its dtype, dtype it is converted to)]
 
-    def code(self, width):
+    def code(self, width, idx):
         suffix = str(width) if width > 1 else ""
         args = [name if have == want else _convert(name, want) for name, have, want in self.operands]
-        expr = self.scalar_op.expression(np.dtype(self.compute).kind).format(*args, T=ctype(self.compute) + suffix)
+        expr = self.scalar_op.expression(np.dtype(self.compute).kind).format(*args, T=ctype(self.compute) + suffix,
+                                                                         idx=idx)
         if self.out_dtype != self.compute:
             expr = _convert(expr, self.out_dtype)
         return f"const {ctype(self.out_dtype)}{suffix} {self.var} = {expr};"

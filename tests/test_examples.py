@@ -1,0 +1,22 @@
+"""The examples run end to end and print what they compute."""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_example(name, *args):
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args], capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_seed_theano():
+    out = run_example("seed_theano.py")
+    assert "at x=2: 18.0" in out
+    assert "dy/dx at x=2: 13.0" in out
+    assert "shared 10: 20.0" in out
+    assert "counter before each call: [0, 1, 2], after: 3" in out
+    assert "__kernel void" in out and "device:" in out
