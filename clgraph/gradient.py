@@ -5,6 +5,7 @@ like any other expression. Also: jacobian, hessian, and verify_grad (finite diff
 import numpy as np
 
 from .errors import DisconnectedInputError, GradientError, node_message
+from .graph import trace as _trace
 from .graph.basic import Constant, Variable, ancestors, as_variable, toposort
 
 __all__ = ["grad", "jacobian", "hessian", "verify_grad"]
@@ -54,7 +55,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
         if not any(_is_float(o) for o in node.outputs):
             continue  # integer/bool results carry no gradient
         gouts = [g if g is not None else T.zeros_like(o) for g, o in zip(gouts, node.outputs)]
-        gins = node.op.grad(node.inputs, node.outputs, gouts)
+        with _trace.inherit(node.trace):  # gradient nodes point at the forward node's line
+            gins = node.op.grad(node.inputs, node.outputs, gouts)
         if len(gins) != len(node.inputs):
             raise GradientError(node_message(node, f"{node.op}.grad returned {len(gins)} gradients for "
                                                    f"{len(node.inputs)} inputs"))

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import DTypeError, InputError, MissingInputError, ShapeError, UnusedInputError, node_message
 from ..graph.basic import Constant, Variable, ancestors, as_variable, clone_replace
+from ..rewrite import rewrite
 from ..runtime import device as _device
 from ..runtime.arrays import materialize
 from ..shared import SharedVariable, _pool
@@ -58,7 +59,9 @@ class Function:
         self._out_vars = roots[:len(self.outputs)]
         self._update_vars = [_own_buffer(v) for v in roots[len(self.outputs):]]
         self._check_graph(self._out_vars + self._update_vars, on_unused_input)
-        self.plan = Plan(self._out_vars + self._update_vars, self.device)
+        roots = rewrite(self._out_vars + self._update_vars)
+        self._out_vars, self._update_vars = roots[:len(self.outputs)], roots[len(self.outputs):]
+        self.plan = Plan(roots, self.device)
         self._constants = {}
         pool = _pool(self.device)
         for c in self.plan.constants():

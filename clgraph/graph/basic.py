@@ -212,8 +212,8 @@ def clone_replace(outputs, replace):
         new_inputs = [memo.get(i, i) for i in node.inputs]
         if all(a is b for a, b in zip(new_inputs, node.inputs)):
             continue
-        new = node.op.make_node(*new_inputs)
-        new.trace = node.trace
+        with _trace.inherit(node.trace):
+            new = node.op.make_node(*new_inputs)
         for old_out, new_out in zip(node.outputs, new.outputs):
             memo[old_out] = new_out
     return [memo.get(o, o) for o in outputs]

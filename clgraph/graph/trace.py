@@ -1,4 +1,5 @@
 """Where the user created a node: the innermost stack frame outside the clgraph package."""
+import contextlib
 import linecache
 import os
 import sys
@@ -27,8 +28,24 @@ class Trace:
         return f"Trace({self.filename}:{self.lineno})"
 
 
+_inherited = []
+
+
+@contextlib.contextmanager
+def inherit(trace):
+    """Nodes built inside this block (by a rewrite or a gradient rule) take `trace`,
+    the user line of the node they replace, instead of clgraph's own frames."""
+    _inherited.append(trace)
+    try:
+        yield
+    finally:
+        _inherited.pop()
+
+
 def capture():
     """Return the Trace of the first caller frame that is not clgraph's own code."""
+    if _inherited:
+        return _inherited[-1]
     frame = sys._getframe(1)
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)

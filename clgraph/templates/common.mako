@@ -72,12 +72,14 @@ vstore${width}(${value}, ${idx}, ${arg.name} + ${arg.name}_off);\
 
 ## Unravel a C-order flat index `flat` over dims dim0..dim{ndim-1} into i0..i{ndim-1}.
 <%def name="unravel(flat, ndim, dim='dim', idx='i')">\
+% if ndim > 1:
     long rem = ${flat};
 % for d in reversed(range(1, ndim)):
     const long ${idx}${d} = rem % ${dim}${d}; rem /= ${dim}${d};
 % endfor
-% if ndim:
     const long ${idx}0 = rem;
+% elif ndim == 1:
+    const long ${idx}0 = ${flat};
 % endif
 </%def>
 

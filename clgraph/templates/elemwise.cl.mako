@@ -13,9 +13,10 @@ def vt(ctype, width):
     """The C type of `width` elements: float, float8, ..."""
     return ctype + (str(width) if width > 1 else "")
 %>\
-<%def name="compute(width, idx)">\
+<%def name="compute(width, idx, pad)">\
+<% sp = " " * pad %>\
 % for a in inputs:
-        const ${vt(a.ctype, width)} ${a.var} = \
+${sp}const ${vt(a.ctype, width)} ${a.var} = \
 % if a.access == "scalar":
 ${"(%s)(%s[%s_off])" % (vt(a.ctype, width), a.name, a.name) if width > 1 else "%s[%s_off]" % (a.name, a.name)};
 % elif a.access == "flat":
@@ -25,13 +26,13 @@ ${a.name}[${c.strided_offset(a, ndim)}];
 % endif
 % endfor
 % for k in consts:
-        const ${vt(k.ctype, width)} ${k.var} = ${"(%s)(%s)" % (vt(k.ctype, width), k.literal) if width > 1 else k.literal};
+${sp}const ${vt(k.ctype, width)} ${k.var} = ${"(%s)(%s)" % (vt(k.ctype, width), k.literal) if width > 1 else k.literal};
 % endfor
 % for s in stmts:
-        ${s.code(width, idx)}
+${sp}${s.code(width, idx)}
 % endfor
 % for o in outputs:
-        ${c.vstore(o, o.var, width, idx)}
+${sp}${c.vstore(o, o.var, width, idx)}
 % endfor
 </%def>\
 __kernel void ${name}(const long n,
@@ -45,26 +46,24 @@ __kernel void ${name}(const long n,
 % endif
 % endfor
 % for o in outputs:
-    __global ${o.ctype} *restrict ${o.name}, const long ${o.name}_off${"," if not loop.last else ""}
+    __global ${o.ctype} *restrict ${o.name}, const long ${o.name}_off${"," if not loop.last else ")"}
 % endfor
-    )
 {
     const long gid = get_global_id(0);
 % if mode == "flat" and width > 1:
     if ((gid + 1) * ${width} <= n) {
-${compute(width, "gid")}
+${compute(width, "gid", 8)}\
     } else {
+        /* the last work-item: the elements after the last full vector */
         for (long j = gid * ${width}; j < n; ++j) {
-${compute(1, "j")}
+${compute(1, "j", 12)}\
         }
     }
 % else:
     if (gid >= n) return;
 % if mode == "nd":
-${c.unravel("gid", ndim)}
+${c.unravel("gid", ndim)}\
 % endif
-    {
-${compute(1, "gid")}
-    }
+${compute(1, "gid", 4)}\
 % endif
 }

@@ -16,7 +16,7 @@ __kernel void ${name}(const long n,
 {
     const long gid = get_global_id(0);
     if (gid >= n) return;
-${c.unravel("gid", n_keep, dim="kdim", idx="k")}
+${c.unravel("gid", n_keep, dim="kdim", idx="k")}\
     const long base = in0_off${"".join(" + k%d * ks%d" % (d, d) for d in range(n_keep))};
     ${acc_ctype} acc = ${neutral};
 % if kind == "sum" and is_float:

@@ -80,7 +80,7 @@ class ElemwiseKernel:
         self.mode = "nd" if any(a.access == "strided" for a in self.inputs) else "flat"
         dtypes = {a.dtype for a in self.inputs} | {k.dtype for k in self.consts} | \
             {s.out_dtype for s in self.stmts} | {s.compute for s in self.stmts}
-        vectorizable = (self.mode == "flat" and len(dtypes) == 1 and dtypes <= set(VECTOR_WIDTH)
+        vectorizable = (self.mode == "flat" and not all(loop_bcast) and len(dtypes) == 1 and dtypes <= set(VECTOR_WIDTH)
                         and all(s.scalar_op.vectorizable for s in self.stmts))
         self.width = VECTOR_WIDTH[dtypes.pop()] if vectorizable else 1
         self.dtypes = {a.dtype for a in self.inputs} | {k.dtype for k in self.consts} | \
