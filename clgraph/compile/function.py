@@ -145,21 +145,25 @@ class Function:
         args = self._bind(args, kwargs)
         dev = self.device
         queue, pool = dev.queue, _pool(dev)
-        values = [self._convert(i, v, a) for i, (v, a) in enumerate(zip(self.inputs, args))]
+        arrays = [self._convert(i, v, a) for i, (v, a) in enumerate(zip(self.inputs, args))]
         env = dict(self._constants)
         for s in self._shared:
             env[s] = s.container
-        known = {v: a.shape for v, a in zip(self.inputs, values)}
+        known = {v: a.shape for v, a in zip(self.inputs, arrays)}
         known.update((s, s.container.shape) for s in self._shared)
-        shapes = self.plan.infer_shapes(known)
+        shapes, values = self.plan.infer_shapes(known)
         self._check_update_shapes(shapes)
         taken = []
         try:
-            for v, a in zip(self.inputs, values):
+            for v, a in zip(self.inputs, arrays):
                 arr = env[v] = pool.upload(queue, a)
                 taken.append(arr.buffer)
-            self.plan.enqueue(env, shapes, queue, pool, taken)
-            hosts = [env[v].enqueue_read(queue) for v in self._out_vars]
+            self.plan.enqueue(env, shapes, values, queue, pool, taken)
+            for v in self._update_vars:
+                if v not in env:  # an update computed from shapes alone
+                    env[v] = pool.upload(queue, values[v])
+                    taken.append(env[v].buffer)
+            hosts = [env[v].enqueue_read(queue) if v in env else values[v].copy() for v in self._out_vars]
             queue.finish()
             results = [materialize(h) for h in hosts]
         except BaseException:

@@ -1,25 +1,32 @@
 """The kernel plan of a compiled function: which kernels run in which order, on which
-buffers, and how to compute every intermediate shape from the input shapes.
+buffers, and how every intermediate shape follows from the input shapes.
 
-nodes (toposorted) -> steps: a fused Elemwise group or a Reduce is a KernelStep; a
-DimShuffle is a ViewStep (new strides on the same buffer, no copy). All kernels are
-rendered from their templates and built as one OpenCL program."""
+nodes (toposorted) -> steps:
+  KernelStep  a fused group of Elemwise nodes, or one node of another family (reduce,
+              gemm, ...), rendered from its template; all kernels form one program
+  ViewStep    a view (DimShuffle, slices): new strides on the same buffer, no copy
+  HostStep    a node computed on the host from shapes alone (x.shape, x.shape[0] * 2):
+              its value is known before any launch and uploaded only if a kernel reads it
+  LoopStep    an op that drives other kernels from the host (jacobian's rows)
+"""
 import re
 
 import numpy as np
 
+from ..codegen.families import FAMILIES
 from ..codegen.families.elemwise import ElemwiseKernel
-from ..codegen.families.reduce import ReduceKernel
 from ..codegen.lookup import template_file
 from ..codegen.program import build_program
 from ..codegen.render import Kernel, render
 from ..errors import ClgraphError, node_message
 from ..graph.basic import Constant, toposort
 from ..ops.elemwise import Elemwise
-from ..ops.reduce import Reduce
 from .fusion import elemwise_groups
 
-__all__ = ["Plan"]
+__all__ = ["Plan", "infer_shapes", "host_nodes"]
+
+# a host-computed value larger than this is not worth computing on the host
+HOST_VALUE_LIMIT = 64
 
 
 class KernelStep:
@@ -38,22 +45,46 @@ class ViewStep:
         self.node = node
 
 
-class HostStep:
-    """An op that drives other kernels from the host (jacobian's loop over rows)."""
-    __slots__ = ("node",)
-
-    def __init__(self, node):
-        self.node = node
+class HostStep(ViewStep):
+    __slots__ = ()
 
 
-def infer_shapes(nodes, known):
-    """Concrete shapes of every variable of `nodes` (toposorted) from {free var: shape}."""
-    shapes = dict(known)
+class LoopStep(ViewStep):
+    __slots__ = ()
+
+
+def host_nodes(nodes):
+    """Nodes whose outputs follow from shapes alone: Shape nodes, and host-evaluable
+    nodes whose inputs are such outputs or constants."""
+    from_shapes, result = set(), set()
     for node in nodes:
-        out = node.op.infer_shape(node, [shapes[i] if i in shapes else _const_shape(i) for i in node.inputs])
+        op = node.op
+        if getattr(op, "host_only", False) or (
+                getattr(op, "host_evaluable", False)
+                and any(i in from_shapes for i in node.inputs)
+                and all(i in from_shapes or isinstance(i, Constant) for i in node.inputs)):
+            result.add(node)
+            from_shapes.update(node.outputs)
+    return result
+
+
+def infer_shapes(nodes, known, hosted=frozenset()):
+    """({var: shape}, {var: host value}) for every variable of `nodes` (toposorted),
+    from the shapes of the free variables."""
+    shapes, values = dict(known), {}
+    for node in nodes:
+        in_shapes = [shapes[i] if i in shapes else _const_shape(i) for i in node.inputs]
+        in_values = [values.get(i, i.data if isinstance(i, Constant) else None) for i in node.inputs]
+        out = node.op.infer_shape(node, in_shapes, in_values)
         for var, shape in zip(node.outputs, out):
             shapes[var] = tuple(int(s) for s in shape)
-    return shapes
+        if node in hosted:
+            for var, value in zip(node.outputs, node.op.perform(node, in_values)):
+                if np.size(value) > HOST_VALUE_LIMIT:
+                    raise ClgraphError(node_message(node, f"{node.op}: a value computed from shapes has "
+                                                          f"{np.size(value)} elements; that is not a shape"))
+                values[var] = np.asarray(value, dtype=var.dtype)
+    return shapes, values
 
 
 def _is_contiguous(var):
@@ -68,6 +99,7 @@ class Plan:
         self.device = device
         self.roots = roots
         self.nodes = toposort(roots)
+        self.hosted = host_nodes(self.nodes)
         self.steps = self._make_steps()
         self.kernels, self.program_source = self._render()
         self._build()
@@ -75,7 +107,8 @@ class Plan:
 
     # -- planning --------------------------------------------------------------------
     def _make_steps(self):
-        groups = elemwise_groups(self.nodes)
+        device_nodes = [n for n in self.nodes if n not in self.hosted]
+        groups = elemwise_groups(device_nodes)
         unit_of = {n: ("g", k) for k, g in enumerate(groups) for n in g}
         units = {}
         for node in self.nodes:
@@ -90,7 +123,10 @@ class Plan:
         for members in self._schedule(units, unit_of):
             node = members[-1]
             k = sum(isinstance(s, KernelStep) for s in steps)
-            if isinstance(node.op, Elemwise):
+            op = node.op
+            if node in self.hosted:
+                steps.append(HostStep(node))
+            elif isinstance(op, Elemwise):
                 inside = set(members)
                 inputs = []
                 for n in members:
@@ -101,15 +137,16 @@ class Plan:
                 name = f"k{k}_" + "_".join(dict.fromkeys(str(n.op) for n in members))
                 kern = ElemwiseKernel(re.sub(r"\W", "_", name)[:48], members, inputs, outputs, _is_contiguous)
                 steps.append(KernelStep(kern, kern.buffer_inputs, outputs, members))
-            elif isinstance(node.op, Reduce):
-                kern = ReduceKernel(f"k{k}_{node.op.kind}", node)
-                steps.append(KernelStep(kern, [node.inputs[0]], node.outputs, [node]))
-            elif node.op.view:
+            elif op.view:
                 steps.append(ViewStep(node))
-            elif getattr(node.op, "host_loop", False):
-                steps.append(HostStep(node))
+            elif getattr(op, "host_loop", False):
+                steps.append(LoopStep(node))
+            elif op.family in FAMILIES:
+                name = re.sub(r"\W", "_", f"k{k}_{op.family}")
+                kern = FAMILIES[op.family](name, node)
+                steps.append(KernelStep(kern, kern.buffer_inputs, node.outputs, [node]))
             else:
-                raise ClgraphError(node_message(node, f"{node.op} has no OpenCL implementation in clgraph yet"))
+                raise ClgraphError(node_message(node, f"{op} has no OpenCL implementation in clgraph yet"))
         return steps
 
     def _schedule(self, units, unit_of):
@@ -161,31 +198,43 @@ class Plan:
 
     # -- shapes ------------------------------------------------------------------------
     def infer_shapes(self, known):
-        """Shapes of every variable, given {variable: shape} for the free ones."""
+        """(shapes, host values) of every variable, given {variable: shape} for the free
+        ones. Cached per input shapes: a repeated call does no shape arithmetic."""
         key = tuple(known.values())
         cached = self._shape_cache.get(key)
-        if cached is not None:
-            return cached
-        shapes = infer_shapes(self.nodes, known)
-        if len(self._shape_cache) > 64:
-            self._shape_cache.clear()
-        self._shape_cache[key] = shapes
-        return shapes
+        if cached is None:
+            cached = infer_shapes(self.nodes, known, self.hosted)
+            if len(self._shape_cache) > 64:
+                self._shape_cache.clear()
+            self._shape_cache[key] = cached
+        return cached
 
     # -- running -----------------------------------------------------------------------
-    def enqueue(self, env, shapes, queue, pool, taken):
+    def enqueue(self, env, shapes, values, queue, pool, taken):
         """Launch every step; `env` maps variables to DeviceArrays and is filled in.
         Buffers allocated here are appended to `taken`."""
         import pyopencl as cl
+
+        def operand(var):
+            arr = env.get(var)
+            if arr is None:  # a host-computed value that a kernel reads
+                arr = env[var] = pool.upload(queue, values[var])
+                taken.append(arr.buffer)
+            return arr
+
         for step in self.steps:
-            if isinstance(step, HostStep):
+            kind = type(step)
+            if kind is HostStep:
+                continue
+            if kind is LoopStep:
                 step.node.op.run(step.node, env, shapes, queue, pool, taken, self.device)
                 continue
-            if isinstance(step, ViewStep):
+            if kind is ViewStep:
                 node = step.node
-                src = env[node.inputs[0]]
-                shape, strides = node.op.view_strides(src.shape, src.strides)
-                env[node.outputs[0]] = src.view(shape, strides)
+                src = operand(node.inputs[0])
+                shape, strides, offset = node.op.view_of(src.shape, src.strides, src.offset,
+                                                         [values.get(i) for i in node.inputs])
+                env[node.outputs[0]] = src.view(shape, strides, offset)
                 continue
             outs = []
             for var in step.outputs:
@@ -193,16 +242,19 @@ class Plan:
                 taken.append(arr.buffer)
                 env[var] = arr
                 outs.append(arr)
-            gsize, args = step.kernel.launch([env[v] for v in step.inputs], outs, shapes[step.outputs[0]])
-            if gsize:
+            gsize, lsize, args = step.kernel.launch([operand(v) for v in step.inputs], outs)
+            if gsize and all(gsize if isinstance(gsize, tuple) else (gsize,)):
                 step.cl_kernel.set_args(*args)
-                cl.enqueue_nd_range_kernel(queue, step.cl_kernel, (gsize,), None)
+                cl.enqueue_nd_range_kernel(queue, step.cl_kernel, gsize if isinstance(gsize, tuple) else (gsize,),
+                                           lsize)
 
     def constants(self):
         """Constants read from a buffer (not inlined as literals)."""
         consts = []
         for step in self.steps:
             inputs = step.inputs if isinstance(step, KernelStep) else step.node.inputs
+            if isinstance(step, HostStep):
+                continue
             consts += [v for v in inputs if isinstance(v, Constant) and v not in consts]
         consts += [v for v in self.roots if isinstance(v, Constant) and v not in consts]
         return consts

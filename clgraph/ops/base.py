@@ -11,6 +11,11 @@ class Op:
     family = None
     #: True when output 0 is a view of input 0 (no kernel, no copy)
     view = False
+    #: True when perform() may compute the output on the host while inferring shapes,
+    #: if every input is known there (x.shape[0] * 2 feeding an alloc)
+    host_evaluable = False
+    #: True for ops whose output is a function of input shapes only (Shape)
+    host_only = False
     #: attributes that define equality (two equal ops on equal inputs compute the same)
     __props__ = ()
 
@@ -44,6 +49,8 @@ class Op:
         from ..errors import GradientError
         raise GradientError(f"{self} has no gradient")
 
-    def infer_shape(self, node, input_shapes):
-        """Concrete output shapes from concrete input shapes; raises ShapeError."""
+    def infer_shape(self, node, input_shapes, input_values):
+        """Concrete output shapes from concrete input shapes; raises ShapeError.
+        input_values holds the host value of inputs known on the host (constants,
+        values computed from shapes), else None: ops such as alloc need them."""
         raise NotImplementedError

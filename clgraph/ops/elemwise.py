@@ -32,6 +32,7 @@ def user_shape(var, shape):
 
 class Elemwise(Op):
     family = "elemwise"
+    host_evaluable = True
     __props__ = ("scalar_op",)
 
     def __init__(self, scalar_op):
@@ -72,7 +73,7 @@ class Elemwise(Op):
             out = np.asarray(self.scalar_op.ref(*inputs))
         return [out.astype(node.outputs[0].dtype)]
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node, shapes, values=None):
         ndim = node.outputs[0].ndim
         out = []
         for d in range(ndim):

@@ -33,14 +33,14 @@ class JacobianOp(Op):
         return Apply(self, list(inputs), [TensorType(self.row_grad.dtype, bcast)])
 
     def _inner_shapes(self, node, shapes):
-        from ..compile.plan import infer_shapes, toposort
+        from ..compile.plan import host_nodes, infer_shapes, toposort
         known = {f: s for f, s in zip(self.free, shapes)}
         known[self.index] = ()
         nodes = toposort([self.row_grad, self.expr, self.wrt], stop=known)
-        return infer_shapes(nodes, known)
+        return infer_shapes(nodes, known, host_nodes(nodes))
 
-    def infer_shape(self, node, shapes):
-        inner = self._inner_shapes(node, shapes)
+    def infer_shape(self, node, shapes, values=None):
+        inner, _ = self._inner_shapes(node, shapes)
         return [inner[self.expr] + inner[self.wrt]]
 
     def perform(self, node, inputs):
@@ -58,7 +58,7 @@ class JacobianOp(Op):
         plan = self._plans.get(id(device))
         if plan is None:
             plan = self._plans[id(device)] = Plan([self.row_grad], device)
-        inner_shapes = self._inner_shapes(node, [shapes[i] if i in shapes else i.data.shape
+        inner_shapes, inner_values = self._inner_shapes(node, [shapes[i] if i in shapes else i.data.shape
                                                  for i in node.inputs])
         out_var = node.outputs[0]
         out = pool.alloc(shapes[out_var], out_var.dtype)
@@ -75,7 +75,7 @@ class JacobianOp(Op):
             inner_env = dict(outer)
             inner_env[self.index] = DeviceArray(index.buffer, (), np.int64, offset=k)
             scratch = []
-            plan.enqueue(inner_env, inner_shapes, queue, pool, scratch)
+            plan.enqueue(inner_env, inner_shapes, inner_values, queue, pool, scratch)
             g = inner_env[self.row_grad]
             cl.enqueue_copy(queue, out.buffer, g.buffer, byte_count=row_bytes,
                             src_offset=g.offset * g.dtype.itemsize, dst_offset=k * row_bytes)

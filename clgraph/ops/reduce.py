@@ -13,6 +13,7 @@ REDUCERS = {"sum": np.sum, "max": np.max, "min": np.min}
 
 class Reduce(Op):
     family = "reduce"
+    host_evaluable = True
     __props__ = ("kind", "axes", "acc_dtype")
 
     def __init__(self, kind, axes, acc_dtype=None):
@@ -36,7 +37,7 @@ class Reduce(Op):
         out = REDUCERS[self.kind](inputs[0], axis=self.axes)
         return [np.asarray(out, dtype=node.outputs[0].dtype)]
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node, shapes, values=None):
         from ..errors import ShapeError, node_message
         shape = shapes[0]
         if self.kind != "sum" and any(shape[a] == 0 for a in self.axes):

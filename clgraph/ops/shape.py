@@ -13,6 +13,7 @@ class DimShuffle(Op):
     `implicit` marks the padding that Elemwise inserts to align ranks (for messages)."""
 
     view = True
+    host_evaluable = True
     __props__ = ("input_broadcastable", "new_order")
 
     def __init__(self, input_broadcastable, new_order, implicit=False, drop_any=False):
@@ -52,7 +53,7 @@ class DimShuffle(Op):
         y = y.transpose([rank[a] for a in kept])
         return [y.reshape([1 if a == "x" else x.shape[a] for a in self.new_order])]
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node, shapes, values=None):
         (shape,) = shapes
         for a in self.dropped:
             if shape[a] != 1:
@@ -60,11 +61,11 @@ class DimShuffle(Op):
                                                     "but its length is not 1"))
         return [tuple(1 if a == "x" else shape[a] for a in self.new_order)]
 
-    def view_strides(self, shape, strides):
-        """Output (shape, strides) in elements for an input of `shape`/`strides`."""
+    def view_of(self, shape, strides, offset, values):
+        """(shape, strides, offset) in elements of the view of an input laid out so."""
         out_shape = tuple(1 if a == "x" else shape[a] for a in self.new_order)
         out_strides = tuple(0 if a == "x" else strides[a] for a in self.new_order)
-        return out_shape, out_strides
+        return out_shape, out_strides, offset
 
     def grad(self, inputs, outputs, output_grads):
         (x,), (gz,) = inputs, output_grads

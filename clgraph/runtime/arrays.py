@@ -29,8 +29,8 @@ class DeviceArray:
         return all(st == c or n == 1 for n, st, c in zip(self.shape, self.strides,
                                                          contiguous_strides(self.shape)))
 
-    def view(self, shape, strides):
-        return DeviceArray(self.buffer, shape, self.dtype, self.offset, strides)
+    def view(self, shape, strides, offset=None):
+        return DeviceArray(self.buffer, shape, self.dtype, self.offset if offset is None else offset, strides)
 
     def enqueue_read(self, queue):
         """Start copying to a new numpy array; the array is valid after queue.finish()."""

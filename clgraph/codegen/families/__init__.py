@@ -1,0 +1,11 @@
+"""One driver per template. A driver turns a node (or, for elemwise, a fused group) into
+its template's parameters (`render_kwargs`) and, for concrete DeviceArrays, into the
+launch: (global size, local size or None, kernel arguments). Sizes and strides are
+always arguments, never part of the source.
+
+Single-node families are registered here by the name in their Op's `family`."""
+from .reduce import ReduceKernel
+
+FAMILIES = {
+    "reduce": ReduceKernel,
+}

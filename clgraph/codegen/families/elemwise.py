@@ -90,8 +90,9 @@ class ElemwiseKernel:
         return dict(name=self.name, mode=self.mode, width=self.width, ndim=self.ndim, inputs=self.inputs,
                     consts=self.consts, stmts=self.stmts, outputs=self.outputs)
 
-    def launch(self, in_arrays, out_arrays, shape):
-        """(global size, kernel arguments) for operands of the given loop shape."""
+    def launch(self, in_arrays, out_arrays):
+        """(global size, local size, kernel arguments) for concrete operands."""
+        shape = out_arrays[0].shape
         n = int(np.prod(shape, dtype=np.int64))
         i64 = np.int64
         args = [i64(n)]
@@ -104,5 +105,4 @@ class ElemwiseKernel:
                 args += [i64(0 if size == 1 else st) for size, st in zip(arr.shape, arr.strides)]
         for arr in out_arrays:
             args += [arr.buffer, i64(arr.offset)]
-        gsize = -(-n // self.width)
-        return gsize, args
+        return -(-n // self.width), None, args

@@ -34,8 +34,9 @@ class ReduceKernel:
     def render_kwargs(self):
         return self.kwargs
 
-    def launch(self, in_arrays, out_arrays, shape):
+    def launch(self, in_arrays, out_arrays):
         (x,), (out,) = in_arrays, out_arrays
+        shape = out.shape
         i64 = np.int64
         keep = [a for a in range(self.ndim) if a not in self.axes]
         n = int(np.prod(shape, dtype=np.int64))
@@ -45,4 +46,4 @@ class ReduceKernel:
         for a in self.axes:
             args += [i64(x.shape[a]), i64(x.strides[a])]
         args += [x.buffer, i64(x.offset), out.buffer, i64(out.offset)]
-        return n, args
+        return n, None, args
