@@ -53,7 +53,7 @@ class Function:
         self.single_output = outputs is not None and not isinstance(outputs, (list, tuple))
         outs = [] if outputs is None else [outputs] if self.single_output else list(outputs)
         self.outputs = [as_variable(o) for o in outs]
-        self.updates = self._check_updates(_pairs(updates, "updates"))
+        self.updates = self._check_updates(_pairs(updates, "updates") + self._default_updates(updates))
         replace = self._check_givens(_pairs(givens, "givens"))
         roots = clone_replace(self.outputs + [e for _, e in self.updates], replace)
         self._out_vars = roots[:len(self.outputs)]
@@ -110,6 +110,26 @@ class Function:
                                                     f"the shared variable has ndim {shared_var.ndim}"))
             out.append((shared_var, expr))
         return out
+
+    def _default_updates(self, updates):
+        """(shared, shared.default_update) for shared variables the graph uses that
+        carry one (random stream states) and that `updates` does not already name."""
+        named = {s for s, _ in _pairs(updates, "updates")}
+        pending = [e for _, e in _pairs(updates, "updates")] + list(self.outputs)
+        found, seen = [], set()
+        while pending:
+            roots = [v for v in pending if v not in seen]
+            pending = []
+            for v in ancestors(roots):
+                if v in seen:
+                    continue
+                seen.add(v)
+                default = getattr(v, "default_update", None)
+                if isinstance(v, SharedVariable) and default is not None and v not in named:
+                    named.add(v)
+                    found.append((v, default))
+                    pending.append(default)
+        return found
 
     def _check_givens(self, pairs):
         replace = {}

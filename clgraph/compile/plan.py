@@ -79,7 +79,9 @@ def infer_shapes(nodes, known, hosted=frozenset()):
         for var, shape in zip(node.outputs, out):
             shapes[var] = tuple(int(s) for s in shape)
         if node in hosted:
-            for var, value in zip(node.outputs, node.op.perform(node, in_values)):
+            op = node.op
+            outs = op.host_value(node, in_shapes) if op.host_only else op.perform(node, in_values)
+            for var, value in zip(node.outputs, outs):
                 if np.size(value) > HOST_VALUE_LIMIT:
                     raise ClgraphError(node_message(node, f"{node.op}: a value computed from shapes has "
                                                           f"{np.size(value)} elements; that is not a shape"))

@@ -97,6 +97,7 @@ Variable.__abs__ = lambda self: _tensor().abs_(self)
 Variable.__invert__ = lambda self: _tensor().invert(self)
 Variable.__pos__ = lambda self: self
 Variable.T = property(lambda self: _tensor().transpose(self))
+Variable.shape = property(lambda self: _tensor().shape(self))
 Variable.transpose = lambda self, *axes: _tensor().transpose(self, axes or None)
 Variable.dimshuffle = lambda self, *pattern: _tensor().dimshuffle(self, *pattern)
 Variable.astype = lambda self, dtype: _tensor().cast(self, dtype)

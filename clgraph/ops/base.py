@@ -14,7 +14,8 @@ class Op:
     #: True when perform() may compute the output on the host while inferring shapes,
     #: if every input is known there (x.shape[0] * 2 feeding an alloc)
     host_evaluable = False
-    #: True for ops whose output is a function of input shapes only (Shape)
+    #: True for ops whose output is a function of input shapes only (Shape); they
+    #: define host_value(node, input_shapes) -> list of arrays
     host_only = False
     #: attributes that define equality (two equal ops on equal inputs compute the same)
     __props__ = ()

@@ -1,10 +1,12 @@
 """Views that change how a buffer is indexed without copying it."""
+import numpy as np
+
 from ..errors import ShapeError, node_message
 from ..graph.basic import Apply
 from ..graph.types import TensorType
 from .base import Op
 
-__all__ = ["DimShuffle"]
+__all__ = ["DimShuffle", "Shape", "MakeVector"]
 
 
 class DimShuffle(Op):
@@ -76,3 +78,47 @@ class DimShuffle(Op):
             from ..tensor import basic as T
             g = T.second(x, g) if any(gb and not xb for gb, xb in zip(g.broadcastable, x.broadcastable)) else g
         return [g]
+
+
+class Shape(Op):
+    """x.shape: an int64 vector known on the host before any kernel runs, so ops that
+    take sizes (alloc, reshape, random streams) can use symbolic shapes."""
+
+    host_only = True
+
+    def make_node(self, x):
+        from ..graph.types import TensorType
+        return Apply(self, [x], [TensorType("int64", (False,))])
+
+    def perform(self, node, inputs):
+        return [np.asarray(np.shape(inputs[0]), dtype=np.int64)]
+
+    def host_value(self, node, shapes):
+        return [np.asarray(shapes[0], dtype=np.int64)]
+
+    def infer_shape(self, node, shapes, values=None):
+        return [(len(shapes[0]),)]
+
+
+class MakeVector(Op):
+    """A vector from scalars (T.stack of scalars), used to build shapes."""
+
+    host_evaluable = True
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def make_node(self, *scalars):
+        from ..graph.basic import as_variable
+        scalars = [as_variable(s) for s in scalars]
+        for s in scalars:
+            if s.ndim != 0:
+                raise TypeError(f"MakeVector takes scalars, got {s.describe()}")
+        return Apply(self, scalars, [TensorType(self.dtype, (False,))])
+
+    def perform(self, node, inputs):
+        return [np.asarray([np.asarray(v).item() for v in inputs], dtype=self.dtype)]
+
+    def infer_shape(self, node, shapes, values=None):
+        return [(len(node.inputs),)]

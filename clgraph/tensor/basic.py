@@ -7,7 +7,7 @@ from ..graph.types import TensorType, check_dtype
 from ..ops import scalar as S
 from ..ops.elemwise import Elemwise
 from ..ops.reduce import Reduce
-from ..ops.shape import DimShuffle
+from ..ops.shape import DimShuffle, MakeVector, Shape
 
 # -- variables ---------------------------------------------------------------------
 
@@ -153,6 +153,28 @@ def min(x, axis=None, keepdims=False):  # noqa: A001
 
 
 # -- shape ---------------------------------------------------------------------------
+
+
+def shape(x):
+    """x.shape: an int64 vector, known on the host before any kernel runs."""
+    return Shape()(as_variable(x))
+
+
+def as_shape(size):
+    """A size argument (an int, a tuple of ints and int scalars, or a vector such as
+    x.shape) as an int64 vector variable."""
+    if isinstance(size, Variable):
+        if size.ndim == 1:
+            return cast(size, "int64")
+        if size.ndim == 0:
+            return MakeVector("int64")(cast(size, "int64"))
+        raise TypeError(f"a shape must be a vector or scalars, got {size.describe()}")
+    if isinstance(size, (int, np.integer)):
+        size = (size,)
+    size = tuple(size)
+    if all(isinstance(s, (int, np.integer)) for s in size):
+        return constant(np.asarray(size, dtype=np.int64).reshape(len(size)))
+    return MakeVector("int64")(*[cast(as_variable(s), "int64") for s in size])
 
 
 def dimshuffle(x, *pattern):
