@@ -115,7 +115,7 @@ class Function:
         """(shared, shared.default_update) for shared variables the graph uses that
         carry one (random stream states) and that `updates` does not already name."""
         named = {s for s, _ in _pairs(updates, "updates")}
-        pending = [e for _, e in _pairs(updates, "updates")] + list(self.outputs)
+        pending = [as_variable(e) for _, e in _pairs(updates, "updates")] + list(self.outputs)
         found, seen = [], set()
         while pending:
             roots = [v for v in pending if v not in seen]
