@@ -9,7 +9,7 @@ from . import tensor  # noqa: F401
 from .compile.function import Function, function  # noqa: F401
 from .config import config  # noqa: F401
 from .errors import (ClgraphError, DeviceError, DisconnectedInputError, DTypeError, GradientError,  # noqa: F401
-                     InputError, KernelBuildError, MissingInputError, ShapeError, TemplateError,
+                     IndexOutOfRange, InputError, KernelBuildError, MissingInputError, ShapeError, TemplateError,
                      UnusedInputError)
 from .gradient import grad  # noqa: F401
 from .runtime.device import devices  # noqa: F401

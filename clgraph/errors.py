@@ -2,7 +2,7 @@
 terms (op, shapes, dtypes) and ends with the user's file:line that built the node."""
 
 __all__ = [
-    "ClgraphError", "DTypeError", "ShapeError", "InputError", "MissingInputError",
+    "ClgraphError", "DTypeError", "ShapeError", "IndexOutOfRange", "InputError", "MissingInputError",
     "UnusedInputError", "GradientError", "DisconnectedInputError", "DeviceError",
     "KernelBuildError", "TemplateError", "node_message",
 ]
@@ -18,6 +18,10 @@ class DTypeError(ClgraphError, TypeError):
 
 class ShapeError(ClgraphError, ValueError):
     """Shapes that do not fit together (found when building or when running)."""
+
+
+class IndexOutOfRange(ClgraphError, IndexError):
+    """An index outside the axis it indexes (checked before reading anything)."""
 
 
 class InputError(ClgraphError, TypeError):

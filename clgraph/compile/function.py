@@ -61,7 +61,10 @@ class Function:
         self._check_graph(self._out_vars + self._update_vars, on_unused_input)
         roots = rewrite(self._out_vars + self._update_vars)
         self._out_vars, self._update_vars = roots[:len(self.outputs)], roots[len(self.outputs):]
-        self.plan = Plan(roots, self.device)
+        # integer scalar inputs are known on the host at call time: indices and slice
+        # bounds computed from them (givens={x: data[i * bs:(i + 1) * bs]}) need no sync
+        self._host_inputs = [v for v in self.inputs if v.ndim == 0 and np.dtype(v.dtype).kind in "iub"]
+        self.plan = Plan(roots, self.device, self._host_inputs)
         self._constants = {}
         pool = _pool(self.device)
         for c in self.plan.constants():
@@ -171,20 +174,24 @@ class Function:
             env[s] = s.container
         known = {v: a.shape for v, a in zip(self.inputs, arrays)}
         known.update((s, s.container.shape) for s in self._shared)
-        shapes, values = self.plan.infer_shapes(known)
+        host_values = {v: a for v, a in zip(self.inputs, arrays) if v in self._host_inputs}
+        shapes, values = self.plan.infer_shapes(known, host_values)
         self._check_update_shapes(shapes)
         taken = []
         try:
             for v, a in zip(self.inputs, arrays):
                 arr = env[v] = pool.upload(queue, a)
                 taken.append(arr.buffer)
-            self.plan.enqueue(env, shapes, values, queue, pool, taken)
+            flag = self.plan.enqueue(env, shapes, values, queue, pool, taken)
             for v in self._update_vars:
                 if v not in env:  # an update computed from shapes alone
                     env[v] = pool.upload(queue, values[v])
                     taken.append(env[v].buffer)
             hosts = [env[v].enqueue_read(queue) if v in env else values[v].copy() for v in self._out_vars]
+            flag_host = flag.enqueue_read(queue) if flag is not None else None
             queue.finish()
+            if flag_host is not None and flag_host[0]:
+                raise self.plan.index_error(flag_host[0])
             results = [materialize(h) for h in hosts]
         except BaseException:
             queue.finish()

@@ -53,10 +53,11 @@ class LoopStep(ViewStep):
     __slots__ = ()
 
 
-def host_nodes(nodes):
-    """Nodes whose outputs follow from shapes alone: Shape nodes, and host-evaluable
-    nodes whose inputs are such outputs or constants."""
-    from_shapes, result = set(), set()
+def host_nodes(nodes, host_inputs=()):
+    """Nodes whose outputs are known on the host before any launch: Shape nodes, and
+    host-evaluable nodes whose inputs are such outputs, integer scalar inputs (the
+    minibatch index of `givens`) or constants."""
+    from_shapes, result = set(host_inputs), set()
     for node in nodes:
         op = node.op
         if getattr(op, "host_only", False) or (
@@ -68,10 +69,10 @@ def host_nodes(nodes):
     return result
 
 
-def infer_shapes(nodes, known, hosted=frozenset()):
+def infer_shapes(nodes, known, hosted=frozenset(), known_values=None):
     """({var: shape}, {var: host value}) for every variable of `nodes` (toposorted),
-    from the shapes of the free variables."""
-    shapes, values = dict(known), {}
+    from the shapes of the free variables (and the values of host-known inputs)."""
+    shapes, values = dict(known), dict(known_values or {})
     for node in nodes:
         in_shapes = [shapes[i] if i in shapes else _const_shape(i) for i in node.inputs]
         in_values = [values.get(i, i.data if isinstance(i, Constant) else None) for i in node.inputs]
@@ -97,12 +98,15 @@ def _is_contiguous(var):
 
 
 class Plan:
-    def __init__(self, roots, device):
+    def __init__(self, roots, device, host_inputs=()):
         self.device = device
         self.roots = roots
         self.nodes = toposort(roots)
-        self.hosted = host_nodes(self.nodes)
+        self.host_inputs = list(host_inputs)
+        self.hosted = host_nodes(self.nodes, self.host_inputs)
         self.steps = self._make_steps()
+        self.checks_indices = any(getattr(s.kernel, "checks_indices", False) for s in self.steps
+                                  if isinstance(s, KernelStep))
         self.kernels, self.program_source = self._render()
         self._build()
         self._shape_cache = {}
@@ -199,13 +203,15 @@ class Plan:
                 step.cl_kernel = cl.Kernel(program, step.name)
 
     # -- shapes ------------------------------------------------------------------------
-    def infer_shapes(self, known):
+    def infer_shapes(self, known, known_values=None):
         """(shapes, host values) of every variable, given {variable: shape} for the free
-        ones. Cached per input shapes: a repeated call does no shape arithmetic."""
-        key = tuple(known.values())
+        ones and the values of host-known inputs. Cached: a repeated call with the same
+        shapes does no shape arithmetic."""
+        known_values = known_values or {}
+        key = tuple(known.values()) + tuple(v.item() for v in known_values.values())
         cached = self._shape_cache.get(key)
         if cached is None:
-            cached = infer_shapes(self.nodes, known, self.hosted)
+            cached = infer_shapes(self.nodes, known, self.hosted, known_values)
             if len(self._shape_cache) > 64:
                 self._shape_cache.clear()
             self._shape_cache[key] = cached
@@ -214,8 +220,16 @@ class Plan:
     # -- running -----------------------------------------------------------------------
     def enqueue(self, env, shapes, values, queue, pool, taken):
         """Launch every step; `env` maps variables to DeviceArrays and is filled in.
-        Buffers allocated here are appended to `taken`."""
+        Buffers allocated here are appended to `taken`. Returns the index-error flag
+        (a DeviceArray to read after the queue finishes) or None."""
         import pyopencl as cl
+        flag = None
+        if self.checks_indices:
+            flag = pool.upload(queue, np.zeros(1, np.int32))
+            taken.append(flag.buffer)
+
+        def host_value(var):
+            return var.data if isinstance(var, Constant) else values.get(var)
 
         def operand(var):
             arr = env.get(var)
@@ -235,7 +249,7 @@ class Plan:
                 node = step.node
                 src = operand(node.inputs[0])
                 shape, strides, offset = node.op.view_of(src.shape, src.strides, src.offset,
-                                                         [values.get(i) for i in node.inputs])
+                                                         [host_value(i) for i in node.inputs])
                 env[node.outputs[0]] = src.view(shape, strides, offset)
                 continue
             outs = []
@@ -244,11 +258,26 @@ class Plan:
                 taken.append(arr.buffer)
                 env[var] = arr
                 outs.append(arr)
-            gsize, lsize, args = step.kernel.launch([operand(v) for v in step.inputs], outs)
+            ins = [operand(v) for v in step.inputs]
+            if getattr(step.kernel, "needs_values", False):
+                gsize, lsize, args = step.kernel.launch(ins, outs, [host_value(i) for i in step.nodes[-1].inputs])
+            else:
+                gsize, lsize, args = step.kernel.launch(ins, outs)
+            if getattr(step.kernel, "checks_indices", False):
+                args = list(args) + [flag.buffer, np.int32(self.steps.index(step) + 1)]
             if gsize and all(gsize if isinstance(gsize, tuple) else (gsize,)):
                 step.cl_kernel.set_args(*args)
                 cl.enqueue_nd_range_kernel(queue, step.cl_kernel, gsize if isinstance(gsize, tuple) else (gsize,),
                                            lsize)
+        return flag
+
+    def index_error(self, flag_value):
+        """The error for a nonzero index flag: which node read out of range."""
+        from ..errors import IndexOutOfRange
+        node = self.steps[int(flag_value) - 1].nodes[-1]
+        return IndexOutOfRange(node_message(node, f"{node.op}: an index is out of range for the indexed axis "
+                                                  "(nothing was read or written outside the tensor; the call "
+                                                  "changed no shared variable)"))
 
     def constants(self):
         """Constants read from a buffer (not inlined as literals)."""

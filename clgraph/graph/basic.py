@@ -51,7 +51,7 @@ class Variable:
                         "use T.switch / T.eq instead of `if`/`==`")
 
     def __iter__(self):
-        raise TypeError(f"symbolic variable {self!r} cannot be iterated")
+        raise TypeError(f"symbolic variable {self!r} cannot be iterated; index it (x[0]) instead")
 
     __hash__ = object.__hash__
 
@@ -98,6 +98,8 @@ Variable.__invert__ = lambda self: _tensor().invert(self)
 Variable.__pos__ = lambda self: self
 Variable.T = property(lambda self: _tensor().transpose(self))
 Variable.shape = property(lambda self: _tensor().shape(self))
+Variable.__getitem__ = lambda self, key: __import__("clgraph.tensor.subtensor", fromlist=["getitem"]).getitem(
+    self, key)
 Variable.transpose = lambda self, *axes: _tensor().transpose(self, axes or None)
 Variable.dimshuffle = lambda self, *pattern: _tensor().dimshuffle(self, *pattern)
 Variable.astype = lambda self, dtype: _tensor().cast(self, dtype)
@@ -135,7 +137,7 @@ def constant(value, dtype=None, name=None):
     arr = np.asarray(value)
     dtype = check_dtype(dtype)
     data = arr.astype(dtype)
-    return Constant(TensorType(dtype, (True,) * data.ndim), data, name=name, weak=weak)
+    return Constant(TensorType(dtype, tuple(n == 1 for n in data.shape)), data, name=name, weak=weak)
 
 
 def as_variable(x, name=None):

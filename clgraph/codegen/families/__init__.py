@@ -5,7 +5,11 @@ always arguments, never part of the source.
 
 Single-node families are registered here by the name in their Op's `family`."""
 from .reduce import ReduceKernel
+from .subtensor import IncSubtensorKernel, PutKernel, TakeKernel
 
 FAMILIES = {
     "reduce": ReduceKernel,
+    "incsubtensor": IncSubtensorKernel,
+    "take": TakeKernel,
+    "put": PutKernel,
 }
