@@ -21,6 +21,7 @@ from ..codegen.render import Kernel, render
 from ..errors import ClgraphError, node_message
 from ..graph.basic import Constant, toposort
 from ..ops.elemwise import Elemwise
+from ..ops.shape import is_contiguous
 from .fusion import elemwise_groups
 
 __all__ = ["Plan", "infer_shapes", "host_nodes"]
@@ -58,12 +59,16 @@ def host_nodes(nodes, host_inputs=()):
     host-evaluable nodes whose inputs are such outputs, integer scalar inputs (the
     minibatch index of `givens`) or constants."""
     from_shapes, result = set(host_inputs), set()
+
+    def small_constant(v):
+        return isinstance(v, Constant) and v.data.size <= HOST_VALUE_LIMIT
+
     for node in nodes:
         op = node.op
         if getattr(op, "host_only", False) or (
                 getattr(op, "host_evaluable", False)
-                and any(i in from_shapes for i in node.inputs)
-                and all(i in from_shapes or isinstance(i, Constant) for i in node.inputs)):
+                and all(i in from_shapes or small_constant(i) for i in node.inputs)
+                and (any(i in from_shapes for i in node.inputs) or not op.view)):
             result.add(node)
             from_shapes.update(node.outputs)
     return result
@@ -88,13 +93,6 @@ def infer_shapes(nodes, known, hosted=frozenset(), known_values=None):
                                                           f"{np.size(value)} elements; that is not a shape"))
                 values[var] = np.asarray(value, dtype=var.dtype)
     return shapes, values
-
-
-def _is_contiguous(var):
-    node = var.owner
-    if node is None or not node.op.view:
-        return True
-    return node.op.keeps_order and _is_contiguous(node.inputs[0])
 
 
 class Plan:
@@ -141,7 +139,7 @@ class Plan:
                             inputs.append(i)
                 outputs = [n.outputs[0] for n in members if n.outputs[0] in used_outside]
                 name = f"k{k}_" + "_".join(dict.fromkeys(str(n.op) for n in members))
-                kern = ElemwiseKernel(re.sub(r"\W", "_", name)[:48], members, inputs, outputs, _is_contiguous)
+                kern = ElemwiseKernel(re.sub(r"\W", "_", name)[:48], members, inputs, outputs, is_contiguous)
                 steps.append(KernelStep(kern, kern.buffer_inputs, outputs, members))
             elif op.view:
                 steps.append(ViewStep(node))

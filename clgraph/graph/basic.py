@@ -100,6 +100,9 @@ Variable.T = property(lambda self: _tensor().transpose(self))
 Variable.shape = property(lambda self: _tensor().shape(self))
 Variable.__getitem__ = lambda self, key: __import__("clgraph.tensor.subtensor", fromlist=["getitem"]).getitem(
     self, key)
+Variable.reshape = lambda self, *shape, **kw: __import__("clgraph.tensor.shape", fromlist=["x"]).reshape(
+    self, shape[0] if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)) else shape, **kw)
+Variable.flatten = lambda self, ndim=1: __import__("clgraph.tensor.shape", fromlist=["x"]).flatten(self, ndim)
 Variable.transpose = lambda self, *axes: _tensor().transpose(self, axes or None)
 Variable.dimshuffle = lambda self, *pattern: _tensor().dimshuffle(self, *pattern)
 Variable.astype = lambda self, dtype: _tensor().cast(self, dtype)

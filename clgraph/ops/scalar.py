@@ -240,4 +240,7 @@ SCALAR_OPS["onehot"] = ScalarOp("onehot", 2, "(({T})(({idx}) == {1}))",
                                 lambda x, i: (np.arange(np.size(x)).reshape(np.shape(x)) == i).astype(
                                     np.asarray(x).dtype),
                                 vectorizable=False, cast_inputs=lambda d, c: [d[0], "int64"])
+# start + idx * step: arange's elements ({idx} is the element's flat index)
+SCALAR_OPS["arange"] = ScalarOp("arange", 2, "({0} + ({T})({idx}) * {1})",
+                                lambda a, b: np.asarray(a) + 0 * np.asarray(b), vectorizable=False)
 SCALAR_OPS["identity"] = ScalarOp("identity", 1, "{0}", lambda x: np.array(x, copy=True), lambda x, z, gz: [gz])

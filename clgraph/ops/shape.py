@@ -6,7 +6,16 @@ from ..graph.basic import Apply
 from ..graph.types import TensorType
 from .base import Op
 
-__all__ = ["DimShuffle", "Shape", "MakeVector"]
+__all__ = ["DimShuffle", "Shape", "MakeVector", "Reshape", "is_contiguous"]
+
+
+def is_contiguous(var):
+    """Known when the graph is built: inputs, shared variables and kernel results are
+    contiguous; a view keeps them so when it keeps the element order."""
+    node = var.owner
+    if node is None or not node.op.view:
+        return True
+    return node.op.keeps_order and is_contiguous(node.inputs[0])
 
 
 class DimShuffle(Op):
@@ -122,3 +131,63 @@ class MakeVector(Op):
 
     def infer_shape(self, node, shapes, values=None):
         return [(len(node.inputs),)]
+
+
+class Reshape(Op):
+    """x.reshape(shape): a view of a contiguous x (T.reshape copies a strided x first).
+    The shape is an int64 vector known on the host; one entry may be -1."""
+
+    view = True
+    keeps_order = True
+    host_evaluable = True
+    __props__ = ("ndim",)
+
+    def __init__(self, ndim):
+        self.ndim = ndim
+
+    def __str__(self):
+        return f"Reshape{{{self.ndim}}}"
+
+    def make_node(self, x, shape, broadcastable=None):
+        bcast = broadcastable if broadcastable is not None else (False,) * self.ndim
+        return Apply(self, [x, shape], [TensorType(x.dtype, bcast)])
+
+    def _target(self, node, in_shape, target):
+        size = int(np.prod(in_shape, dtype=np.int64))
+        target = [int(t) for t in target]
+        if len(target) != self.ndim:
+            raise ShapeError(node_message(node, f"{self}: got a shape of length {len(target)}"))
+        if target.count(-1) > 1:
+            raise ShapeError(node_message(node, f"{self}: only one dimension can be -1, got {tuple(target)}"))
+        if -1 in target:
+            known = int(np.prod([t for t in target if t != -1], dtype=np.int64))
+            if known == 0 or size % known:
+                raise ShapeError(node_message(node, f"{self}: cannot reshape an array of shape {tuple(in_shape)} "
+                                                    f"into shape {tuple(target)}"))
+            target[target.index(-1)] = size // known
+        if int(np.prod(target, dtype=np.int64)) != size or any(t < 0 for t in target):
+            raise ShapeError(node_message(node, f"{self}: cannot reshape an array of shape {tuple(in_shape)} "
+                                                f"(size {size}) into shape {tuple(target)}"))
+        for k, (b, t) in enumerate(zip(node.outputs[0].broadcastable if node else (), target)):
+            if b and t != 1:
+                raise ShapeError(node_message(node, f"{self}: axis {k} is broadcastable but has length {t}"))
+        return tuple(target)
+
+    def infer_shape(self, node, shapes, values):
+        if values[1] is None:
+            raise ShapeError(node_message(node, f"{self}: the new shape must be known before the call runs "
+                                                "(Python ints, integer scalar inputs, or computed from shapes)"))
+        return [self._target(node, shapes[0], values[1])]
+
+    def view_of(self, shape, strides, offset, values):
+        from ..runtime.arrays import contiguous_strides
+        target = self._target(None, shape, values[1])
+        return target, contiguous_strides(target), offset
+
+    def perform(self, node, inputs):
+        return [np.reshape(inputs[0], [int(t) for t in inputs[1]])]
+
+    def grad(self, inputs, outputs, output_grads):
+        from ..tensor.shape import reshape
+        x = inputs[0]
+        return [reshape(output_grads[0], x.shape, ndim=x.ndim, broadcastable=x.broadcastable), None]

@@ -4,11 +4,18 @@ launch: (global size, local size or None, kernel arguments). Sizes and strides a
 always arguments, never part of the source.
 
 Single-node families are registered here by the name in their Op's `family`."""
+from .alloc import AllocKernel, ARangeKernel
+from .join import JoinKernel
 from .reduce import ReduceKernel
+from .softmax import SoftmaxKernel
 from .subtensor import IncSubtensorKernel, PutKernel, TakeKernel
 
 FAMILIES = {
     "reduce": ReduceKernel,
+    "join": JoinKernel,
+    "alloc": AllocKernel,
+    "arange": ARangeKernel,
+    "softmax": SoftmaxKernel,
     "incsubtensor": IncSubtensorKernel,
     "take": TakeKernel,
     "put": PutKernel,
