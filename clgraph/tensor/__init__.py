@@ -11,3 +11,4 @@ from .shape import alloc, arange, concatenate, eye, flatten, ones, reshape, stac
 from .subtensor import inc_subtensor, set_subtensor  # noqa: F401
 from ..graph.types import TensorType  # noqa: F401
 from ..graph.basic import Variable as TensorVariable, constant  # noqa: F401
+from . import random  # noqa: F401,E402  (T.random.RandomStreams)

@@ -6,6 +6,7 @@ always arguments, never part of the source.
 Single-node families are registered here by the name in their Op's `family`."""
 from .alloc import AllocKernel, ARangeKernel
 from .join import JoinKernel
+from .philox import PhiloxKernel
 from .reduce import ReduceKernel
 from .softmax import SoftmaxKernel
 from .subtensor import IncSubtensorKernel, PutKernel, TakeKernel
@@ -19,4 +20,5 @@ FAMILIES = {
     "incsubtensor": IncSubtensorKernel,
     "take": TakeKernel,
     "put": PutKernel,
+    "philox": PhiloxKernel,
 }

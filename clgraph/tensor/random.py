@@ -1,0 +1,113 @@
+"""RandomStreams: Theano-style random draws generated on the device by Philox-4x32-10.
+
+Each draw gets its own stream state, a shared uint32[6] (counter words 0..3, key words
+4..5), whose `default_update` is the state the draw's kernel advanced: every function
+that uses the draw moves its stream on by the blocks it consumed, on the device.
+The key is the seed and counter word 2 numbers the draw within its RandomStreams, so
+the same seed gives the same numbers on every device and in every compiled function."""
+import numpy as np
+
+from ..config import config
+from ..errors import ClgraphError, DTypeError, ShapeError
+from ..graph.basic import Constant, Variable, as_variable
+from ..graph.types import check_dtype
+from ..ops.elemwise import Elemwise
+from ..ops.random import PhiloxDraw
+from ..ops.shape import MakeVector, Shape
+from ..shared import shared
+from .basic import as_shape
+
+__all__ = ["RandomStreams"]
+
+
+def _pattern(size):
+    """The broadcastable pattern of a sample of `size` (an int64 vector variable), as
+    Theano makes it (a constant length 1 broadcasts), or None if its length is unknown."""
+    if isinstance(size, Constant):
+        return tuple(int(s) == 1 for s in size.data.reshape(-1))
+    node = size.owner
+    if node is None:
+        return None
+    if isinstance(node.op, Shape):
+        return node.inputs[0].broadcastable
+    if isinstance(node.op, MakeVector):
+        return tuple(isinstance(i, Constant) and i.data.item() == 1 for i in node.inputs)
+    if isinstance(node.op, Elemwise) and len(node.inputs) == 1:  # a cast
+        return _pattern(node.inputs[0])
+    return None
+
+
+class RandomStreams:
+    """`srng = RandomStreams(seed)`; `srng.uniform(size)`, `srng.normal(size)`,
+    `srng.binomial(size, n, p)` as Theano's MRG_RandomStreams."""
+
+    def __init__(self, seed=1234):
+        self.state_updates = []  # (state shared variable, its updated value), per draw
+        self.seed(seed)
+
+    # -- seeds and states ------------------------------------------------------------
+    def seed(self, seed=None):
+        """Restart every stream of this object (and its future draws) from `seed`
+        (None: from the current seed)."""
+        if seed is None:
+            seed = self._seed if hasattr(self, "_seed") else 1234
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise ClgraphError(f"RandomStreams.seed: the seed must be an integer, got {seed!r}")
+        self._seed = int(seed) % 2 ** 64
+        for k, (state, _) in enumerate(self.state_updates):
+            state.set_value(self._initial_state(k))
+
+    def _initial_state(self, k):
+        s = self._seed
+        return np.array([0, 0, k & 0xFFFFFFFF, k >> 32, s & 0xFFFFFFFF, s >> 32], dtype=np.uint32)
+
+    def updates(self):
+        """(state, new state) pairs of every draw made so far (functions apply them anyway)."""
+        return list(self.state_updates)
+
+    # -- draws -------------------------------------------------------------------------
+    def _draw(self, what, dist, size, ndim, dtype, params, n=1):
+        if size is None:
+            raise ShapeError(f"RandomStreams.{what}: give the size of the sample (a tuple, or x.shape)")
+        try:
+            size = as_shape(size)
+        except TypeError as exc:
+            raise ShapeError(f"RandomStreams.{what}: size {size!r} is not a shape: {exc}") from None
+        pattern = _pattern(size)
+        if ndim is not None and pattern is not None and len(pattern) != ndim:
+            raise ShapeError(f"RandomStreams.{what}: ndim={ndim} but size has {len(pattern)} entries")
+        if pattern is None:
+            if ndim is None:
+                raise ShapeError(f"RandomStreams.{what}: the length of the symbolic size {size.describe()} is "
+                                 "unknown; pass ndim=")
+            pattern = (False,) * ndim
+        params = [as_variable(p) for p in params]
+        if dtype is None:
+            symbolic = [p.dtype for p in params if not (isinstance(p, Constant) and p.weak)]
+            dtype = np.result_type(config.floatX, *symbolic).name
+        dtype = check_dtype(config.floatX if dtype == "floatX" else dtype)
+        k = len(self.state_updates)
+        state = shared(self._initial_state(k), name=f"philox_state{k}")
+        try:
+            sample, new_state = PhiloxDraw(dist, dtype, pattern, n)(state, size, *params)
+        except DTypeError as exc:
+            raise DTypeError(f"RandomStreams.{what}: {exc}") from None
+        state.default_update = new_state
+        self.state_updates.append((state, new_state))
+        return sample
+
+    def uniform(self, size=None, low=0.0, high=1.0, ndim=None, dtype=None):
+        """Uniform on [low, high): 24 random bits per float32, 53 per float64."""
+        return self._draw("uniform", "uniform", size, ndim, dtype, [low, high])
+
+    def normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None):
+        """Normal(avg, std) by Box-Muller."""
+        return self._draw("normal", "normal", size, ndim, dtype, [avg, std])
+
+    def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64"):
+        """Binomial(n, p): the sum of n Bernoulli(p) draws (p compared with 24-bit uniforms)."""
+        if isinstance(n, Variable) or isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ClgraphError(f"RandomStreams.binomial: n must be a non-negative Python integer, got {n!r}")
+        if not isinstance(p, Variable) and not 0 <= float(p) <= 1:
+            raise ClgraphError(f"RandomStreams.binomial: p must be in [0, 1], got {p!r}")
+        return self._draw("binomial", "binomial", size, ndim, dtype, [p], n=int(n))
