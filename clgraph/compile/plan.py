@@ -20,7 +20,9 @@ from ..codegen.program import build_program
 from ..codegen.render import Kernel, render
 from ..errors import ClgraphError, node_message
 from ..graph.basic import Constant, toposort
+from ..codegen.families.reduce import ReduceKernel
 from ..ops.elemwise import Elemwise
+from ..ops.reduce import Reduce
 from ..ops.shape import is_contiguous
 from .fusion import elemwise_groups
 
@@ -31,12 +33,15 @@ HOST_VALUE_LIMIT = 64
 
 
 class KernelStep:
-    __slots__ = ("kernel", "cl_kernel", "inputs", "outputs", "nodes", "name")
+    """A driver with `variants` (kernel names) renders several kernels into the program;
+    its launch() returns the name of the one to run as a fourth value."""
+    __slots__ = ("kernel", "cl_kernel", "inputs", "outputs", "nodes", "name", "variants")
 
     def __init__(self, kernel, inputs, outputs, nodes):
         self.kernel, self.inputs, self.outputs, self.nodes = kernel, inputs, outputs, nodes
         self.name = kernel.name
         self.cl_kernel = None
+        self.variants = {}
 
 
 class ViewStep:
@@ -114,6 +119,7 @@ class Plan:
         device_nodes = [n for n in self.nodes if n not in self.hosted]
         groups = elemwise_groups(device_nodes)
         unit_of = {n: ("g", k) for k, g in enumerate(groups) for n in g}
+        self._fuse_prologues(device_nodes, groups, unit_of)
         units = {}
         for node in self.nodes:
             unit_of.setdefault(node, ("n", id(node)))
@@ -131,12 +137,7 @@ class Plan:
             if node in self.hosted:
                 steps.append(HostStep(node))
             elif isinstance(op, Elemwise):
-                inside = set(members)
-                inputs = []
-                for n in members:
-                    for i in n.inputs:
-                        if i.owner not in inside and i not in inputs:
-                            inputs.append(i)
+                inputs = _external_inputs(members)
                 outputs = [n.outputs[0] for n in members if n.outputs[0] in used_outside]
                 name = f"k{k}_" + "_".join(dict.fromkeys(str(n.op) for n in members))
                 kern = ElemwiseKernel(re.sub(r"\W", "_", name)[:48], members, inputs, outputs, is_contiguous)
@@ -145,6 +146,10 @@ class Plan:
                 steps.append(ViewStep(node))
             elif getattr(op, "host_loop", False):
                 steps.append(LoopStep(node))
+            elif isinstance(op, Reduce) and len(members) > 1:
+                prologue = members[:-1]
+                kern = ReduceKernel(f"k{k}_reduce", node, prologue, _external_inputs(prologue))
+                steps.append(KernelStep(kern, kern.buffer_inputs, node.outputs, members))
             elif op.family in FAMILIES:
                 name = re.sub(r"\W", "_", f"k{k}_{op.family}")
                 kern = FAMILIES[op.family](name, node)
@@ -152,6 +157,30 @@ class Plan:
             else:
                 raise ClgraphError(node_message(node, f"{op} has no OpenCL implementation in clgraph yet"))
         return steps
+
+    def _fuse_prologues(self, nodes, groups, unit_of):
+        """An elementwise group whose only result feeds one reduction runs inside the
+        reduction kernel: sum(x ** 2) reads x once and writes nothing in between."""
+        consumers = {}
+        for node in self.nodes:
+            for i in node.inputs:
+                consumers.setdefault(i, []).append(node)
+        roots = set(self.roots)
+        for node in nodes:
+            if not isinstance(node.op, Reduce):
+                continue
+            x = node.inputs[0]
+            unit = unit_of.get(x.owner)
+            if unit is None or x in roots or consumers.get(x) != [node]:
+                continue
+            members = groups[unit[1]]
+            inside = set(members)
+            needed = [n.outputs[0] for n in members
+                      if n.outputs[0] in roots or any(c not in inside for c in consumers.get(n.outputs[0], []))]
+            if needed == [x]:
+                for n in members:
+                    unit_of[n] = ("n", id(node))
+                unit_of[node] = ("n", id(node))
 
     def _schedule(self, units, unit_of):
         """Units (fused groups or single nodes) in an order that respects data flow."""
@@ -198,7 +227,11 @@ class Plan:
         program = build_program(self.device, self.program_source)
         for step in self.steps:
             if isinstance(step, KernelStep):
-                step.cl_kernel = cl.Kernel(program, step.name)
+                names = getattr(step.kernel, "variants", None)
+                if names:
+                    step.variants = {n: cl.Kernel(program, n) for n in names}
+                else:
+                    step.cl_kernel = cl.Kernel(program, step.name)
 
     # -- shapes ------------------------------------------------------------------------
     def infer_shapes(self, known, known_values=None):
@@ -258,15 +291,16 @@ class Plan:
                 outs.append(arr)
             ins = [operand(v) for v in step.inputs]
             if getattr(step.kernel, "needs_values", False):
-                gsize, lsize, args = step.kernel.launch(ins, outs, [host_value(i) for i in step.nodes[-1].inputs])
+                gsize, lsize, args, *variant = step.kernel.launch(ins, outs,
+                                                                  [host_value(i) for i in step.nodes[-1].inputs])
             else:
-                gsize, lsize, args = step.kernel.launch(ins, outs)
+                gsize, lsize, args, *variant = step.kernel.launch(ins, outs)
             if getattr(step.kernel, "checks_indices", False):
                 args = list(args) + [flag.buffer, np.int32(self.steps.index(step) + 1)]
             if gsize and all(gsize if isinstance(gsize, tuple) else (gsize,)):
-                step.cl_kernel.set_args(*args)
-                cl.enqueue_nd_range_kernel(queue, step.cl_kernel, gsize if isinstance(gsize, tuple) else (gsize,),
-                                           lsize)
+                kernel = step.variants[variant[0]] if variant else step.cl_kernel
+                kernel.set_args(*args)
+                cl.enqueue_nd_range_kernel(queue, kernel, gsize if isinstance(gsize, tuple) else (gsize,), lsize)
         return flag
 
     def index_error(self, flag_value):
@@ -287,6 +321,16 @@ class Plan:
             consts += [v for v in inputs if isinstance(v, Constant) and v not in consts]
         consts += [v for v in self.roots if isinstance(v, Constant) and v not in consts]
         return consts
+
+
+def _external_inputs(nodes):
+    """Inputs of a group of nodes that are not computed inside it, in first-use order."""
+    inside, inputs = set(nodes), []
+    for n in nodes:
+        for i in n.inputs:
+            if i.owner not in inside and i not in inputs:
+                inputs.append(i)
+    return inputs
 
 
 def _const_shape(var):

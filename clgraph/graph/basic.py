@@ -110,6 +110,14 @@ Variable.clip = lambda self, a_min, a_max: _tensor().clip(self, a_min, a_max)
 Variable.sum = lambda self, axis=None, keepdims=False, dtype=None: _tensor().sum(self, axis, keepdims, dtype)
 Variable.max = lambda self, axis=None, keepdims=False: _tensor().max(self, axis, keepdims)
 Variable.min = lambda self, axis=None, keepdims=False: _tensor().min(self, axis, keepdims)
+Variable.dot = lambda self, other: __import__("clgraph.tensor.blas", fromlist=["dot"]).dot(self, other)
+Variable.mean = lambda self, axis=None, keepdims=False, dtype=None: _tensor().mean(self, axis, keepdims, dtype)
+Variable.prod = lambda self, axis=None, keepdims=False, dtype=None: _tensor().prod(self, axis, keepdims, dtype)
+Variable.argmax = lambda self, axis=None, keepdims=False: _tensor().argmax(self, axis, keepdims)
+Variable.argmin = lambda self, axis=None, keepdims=False: _tensor().argmin(self, axis, keepdims)
+Variable.var = lambda self, axis=None, ddof=0, keepdims=False: _tensor().var(self, axis, ddof, keepdims)
+Variable.std = lambda self, axis=None, ddof=0, keepdims=False: _tensor().std(self, axis, ddof, keepdims)
+Variable.size = property(lambda self: _tensor().prod(self.shape))
 
 
 class Constant(Variable):

@@ -6,9 +6,11 @@ from .basic import (abs, abs_, add, and_, arctan, bitwise_and, bitwise_not, bitw
                     floor, floor_div, ge, grad, gt, intdiv, invert, le, log, log1p, lt, matrix, max,
                     maximum, min, minimum, mod, mul, neg, neq, ones_like, or_, pow, round, row, scalar,
                     second, sign, sin, sqr, sqrt, sub, sum, switch, tan, tanh, tensor, tensor3, tensor4,
-                    transpose, true_div, vector, where, xor, zeros_like)
+                    transpose, true_div, vector, where, xor, zeros_like, mean, prod, argmax, argmin,
+                    var, std, shape, as_shape, identity)
 from .shape import alloc, arange, concatenate, eye, flatten, ones, reshape, stack, zeros  # noqa: F401
 from .subtensor import inc_subtensor, set_subtensor  # noqa: F401
 from ..graph.types import TensorType  # noqa: F401
 from ..graph.basic import Variable as TensorVariable, constant  # noqa: F401
 from . import random  # noqa: F401,E402  (T.random.RandomStreams)
+from .blas import batched_dot, dot, outer  # noqa: E402,F401

@@ -127,7 +127,9 @@ def _axes(x, axis):
 def _reduce(kind, x, axis, keepdims, acc_dtype=None):
     x = as_variable(x)
     axes = _axes(x, axis)
-    out = Reduce(kind, axes, acc_dtype)(x) if axes else x
+    if not axes and kind in ("argmax", "argmin"):
+        return zeros_like(x, "int64")
+    out = Reduce(kind, axes, acc_dtype)(x) if axes or kind == "mean" and x.ndim == 0 else x
     if keepdims and axes:
         k, pattern = 0, []
         for a in range(x.ndim):
@@ -150,6 +152,43 @@ def max(x, axis=None, keepdims=False):  # noqa: A001
 
 def min(x, axis=None, keepdims=False):  # noqa: A001
     return _reduce("min", x, axis, keepdims)
+
+
+def mean(x, axis=None, keepdims=False, dtype=None):
+    """numpy's mean (integers give float64); one pass, the division in the kernel."""
+    return _reduce("mean", x, axis, keepdims, check_dtype(dtype) if dtype else None)
+
+
+def prod(x, axis=None, keepdims=False, dtype=None):
+    return _reduce("prod", x, axis, keepdims, check_dtype(dtype) if dtype else None)
+
+
+def argmax(x, axis=None, keepdims=False):
+    """Index of the first maximum: flat over all axes when axis is None, else along
+    axis (with several axes, the flat index within them, in C order)."""
+    return _reduce("argmax", x, axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims=False):
+    return _reduce("argmin", x, axis, keepdims)
+
+
+def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
+    """numpy's var: mean((x - mean(x))**2) (two passes, each one kernel)."""
+    x = as_variable(x)
+    if np.dtype(x.dtype).kind != "f":
+        x = cast(x, "float64")
+    centered = x - mean(x, axis, keepdims=True)
+    if ddof:
+        count = 1
+        for a in _axes(x, axis):
+            count = mul(count, x.shape[a])
+        return sum(sqr(centered), axis, keepdims) / cast(sub(count, ddof), x.dtype)
+    return mean(sqr(centered), axis, keepdims)
+
+
+def std(x, axis=None, ddof=0, keepdims=False, corrected=False):
+    return sqrt(var(x, axis, ddof, keepdims))
 
 
 # -- shape ---------------------------------------------------------------------------

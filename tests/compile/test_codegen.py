@@ -110,7 +110,7 @@ def test_program_holds_every_kernel_once(rng):
     x = T.matrix("x")
     f = clgraph.function([x], [T.exp(x).sum(axis=1), x.max(axis=0)])
     names = [k.name for k in f.kernels]
-    assert len(names) == len(set(names)) == 3
+    assert len(names) == len(set(names)) == 2  # exp runs inside the first reduction
     for k in f.kernels:
         assert re.search(r"__kernel void " + k.name + r"\(", f.plan.program_source)
     v = rng.normal(size=(4, 6)).astype("float32")

@@ -34,6 +34,46 @@ def _convert(expr, dtype):
     return f"(({expr}) != 0)" if dtype == "bool" else f"(({ctype(dtype)}){expr})"
 
 
+def build_body(nodes, inputs, access):
+    """The C body of a fused group: buffer operands (with their `access` kind), scalar
+    constants as literals, and one Stmt per node. Returns (inputs, consts, stmts,
+    names) where names maps each Variable to its C variable."""
+    names, operands, consts, stmts = {}, [], [], []
+    for v in inputs:
+        if isinstance(v, Constant) and v.data.size == 1:
+            text = literal(v.data.reshape(()).item(), v.dtype)
+            same = [k for k in consts if (k.dtype, k.literal) == (v.dtype, text)]
+            if not same:
+                same = [SimpleNamespace(var=f"c{len(consts)}", ctype=ctype(v.dtype), dtype=v.dtype, literal=text)]
+                consts.append(same[0])
+            names[v] = same[0].var
+            continue
+        k = len(operands)
+        names[v] = f"v{k}"
+        operands.append(SimpleNamespace(name=f"in{k}", var=names[v], ctype=ctype(v.dtype), dtype=v.dtype,
+                                        access=access(v), variable=v))
+    for node in nodes:
+        out = node.outputs[0]
+        names[out] = f"t{len(stmts)}"
+        sop = node.op.scalar_op
+        in_dtypes = [i.dtype for i in node.inputs]
+        compute = sop.compute_dtype([np.zeros((), d) for d in in_dtypes], out.dtype)
+        casts = sop.input_casts(in_dtypes, compute)
+        stmts.append(Stmt(names[out], out.dtype, sop, compute,
+                          [(names[i], i.dtype, c) for i, c in zip(node.inputs, casts)]))
+    return operands, consts, stmts, names
+
+
+def vector_width(operands, consts, stmts):
+    """The vector width for a body: 8 floats / 4 doubles when every value has that one
+    dtype and every op has a vector form, else 1."""
+    dtypes = {a.dtype for a in operands} | {k.dtype for k in consts} | \
+        {s.out_dtype for s in stmts} | {s.compute for s in stmts}
+    if len(dtypes) == 1 and dtypes <= set(VECTOR_WIDTH) and all(s.scalar_op.vectorizable for s in stmts):
+        return VECTOR_WIDTH[dtypes.pop()]
+    return 1
+
+
 class ElemwiseKernel:
     template = "elemwise.cl.mako"
     family = "elemwise"
@@ -42,47 +82,18 @@ class ElemwiseKernel:
         self.name = name
         self.ndim = outputs[0].ndim
         loop_bcast = outputs[0].broadcastable
-        names = {}
-        self.inputs, self.consts, self.buffer_inputs = [], [], []
-        for v in inputs:
-            if isinstance(v, Constant) and v.data.size == 1:
-                text = literal(v.data.reshape(()).item(), v.dtype)
-                same = [k for k in self.consts if (k.dtype, k.literal) == (v.dtype, text)]
-                if not same:
-                    same = [SimpleNamespace(var=f"c{len(self.consts)}", ctype=ctype(v.dtype), dtype=v.dtype,
-                                            literal=text)]
-                    self.consts.append(same[0])
-                names[v] = same[0].var
-                continue
-            k = len(self.inputs)
-            names[v] = f"v{k}"
+
+        def access(v):
             if all(v.broadcastable):
-                access = "scalar"
-            elif v.broadcastable == loop_bcast and is_contiguous(v):
-                access = "flat"
-            else:
-                access = "strided"
-            self.inputs.append(SimpleNamespace(name=f"in{k}", var=names[v], ctype=ctype(v.dtype),
-                                               dtype=v.dtype, access=access))
-            self.buffer_inputs.append(v)
-        self.stmts = []
-        for node in nodes:
-            out = node.outputs[0]
-            names[out] = f"t{len(self.stmts)}"
-            sop = node.op.scalar_op
-            in_dtypes = [i.dtype for i in node.inputs]
-            compute = sop.compute_dtype([np.zeros((), d) for d in in_dtypes], out.dtype)
-            casts = sop.input_casts(in_dtypes, compute)
-            self.stmts.append(Stmt(names[out], out.dtype, sop, compute,
-                                   [(names[i], i.dtype, c) for i, c in zip(node.inputs, casts)]))
+                return "scalar"
+            return "flat" if v.broadcastable == loop_bcast and is_contiguous(v) else "strided"
+        self.inputs, self.consts, self.stmts, names = build_body(nodes, inputs, access)
+        self.buffer_inputs = [a.variable for a in self.inputs]
         self.outputs = [SimpleNamespace(name=f"out{k}", var=names[o], ctype=ctype(o.dtype), dtype=o.dtype)
                         for k, o in enumerate(outputs)]
         self.mode = "nd" if any(a.access == "strided" for a in self.inputs) else "flat"
-        dtypes = {a.dtype for a in self.inputs} | {k.dtype for k in self.consts} | \
-            {s.out_dtype for s in self.stmts} | {s.compute for s in self.stmts}
-        vectorizable = (self.mode == "flat" and not all(loop_bcast) and len(dtypes) == 1 and dtypes <= set(VECTOR_WIDTH)
-                        and all(s.scalar_op.vectorizable for s in self.stmts))
-        self.width = VECTOR_WIDTH[dtypes.pop()] if vectorizable else 1
+        vectorizable = self.mode == "flat" and not all(loop_bcast)
+        self.width = vector_width(self.inputs, self.consts, self.stmts) if vectorizable else 1
         self.dtypes = {a.dtype for a in self.inputs} | {k.dtype for k in self.consts} | \
             {s.out_dtype for s in self.stmts} | {s.compute for s in self.stmts}
 
