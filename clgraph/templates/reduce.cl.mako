@@ -22,6 +22,10 @@ def vt(t, w):
     cmp = ">" if kind in ("max", "argmax") else "<"
     def off(a, axes):
         return "".join(" + i%d * %s_s%d" % (d, a.name, d) for d in axes)
+    # the element's C-order flat index in the iteration space (for ops such as onehot)
+    flat = "i0" if ndim else "0"
+    for d in range(1, ndim):
+        flat = "(%s) * dim%d + i%d" % (flat, d, d)
 %>\
 <%def name="element(w, idx, pad, load)">\
 <% sp = " " * pad %>\
@@ -176,7 +180,7 @@ ${combine(1, "acc", "comp", "lane", 8)}\
 ${loops(red, 4)}\
     ${"    " * len(red)}{
 <% load = lambda a: "%s[%s_b%s]" % (a.name, a.name, off(a, red)) %>\
-${element(1, "pos", 8 + 4 * len(red), load)}\
+${element(1, "(" + flat + ")", 8 + 4 * len(red), load)}\
 % if arg:
         ${"    " * len(red)}if (pos == 0 || (isnan((float)${result}) && !isnan((float)acc)) || ${result} ${cmp} acc) { acc = ${result}; best = pos; }
         ${"    " * len(red)}++pos;
