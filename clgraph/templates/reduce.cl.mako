@@ -1,4 +1,4 @@
-<%page args="name, variant, width, ndim, keep, red, inputs, consts, stmts, result, kind, acc_ctype, out_ctype, neutral, is_float"/>\
+<%page args="name, variant, width, unroll, ndim, keep, red, inputs, consts, stmts, result, kind, acc_ctype, out_ctype, neutral, is_float"/>\
 <%namespace name="c" file="common.mako"/>\
 ## A reduction over the axes `red` of an ndim-dimensional iteration space; the value
 ## reduced is `result`, computed per element by a fused elementwise prologue (`stmts`)
@@ -7,8 +7,9 @@
 ##   general  scalar loads through strides
 ##   inner    the last axis is reduced and unit-stride: float8 loads along it, vector
 ##            partial results, then a scalar tail
-##   outer    the last axis is kept and unit-stride: each work-item computes `width`
-##            neighbouring outputs with vector loads (column sums)
+##   outer    the last axis is kept and unit-stride: each work-item computes
+##            unroll * width neighbouring outputs with vector loads (column sums)
+## `unroll` independent vector accumulators hide the latency of the (compensated) adds.
 ## kind: sum (Kahan-compensated for floats), mean, prod, max, min (NaN propagates, as
 ## numpy), argmax, argmin (flat index within the reduced axes, first occurrence).
 <%!
@@ -80,9 +81,9 @@ __kernel void ${name}(const long n,
     const long gid = get_global_id(0);
     if (gid >= n) return;
 % if variant == "outer":
-    /* work-item gid: `width` neighbouring outputs along the last (kept) axis */
-    const long blocks = (dim${last} + ${width - 1}) / ${width};
-    const long col0 = (gid % blocks) * ${width};
+    /* work-item gid: ${unroll * width} neighbouring outputs along the last (kept) axis */
+    const long blocks = (dim${last} + ${unroll * width - 1}) / ${unroll * width};
+    const long col0 = (gid % blocks) * ${unroll * width};
     long rem = gid / blocks;
 % for d in reversed(keep[:-1]):
     const long i${d} = rem % dim${d}; rem /= dim${d};
@@ -91,21 +92,29 @@ __kernel void ${name}(const long n,
     const long ${a.name}_b = ${a.name}_off${off(a, keep[:-1])}${" + col0" if a.access == "vec" else ""};
 % endfor
     const long ob = out_off + (gid / blocks) * dim${last} + col0;
-    if (col0 + ${width} <= dim${last}) {
-        ${vt(acc_ctype, width)} acc = (${vt(acc_ctype, width)})(${neutral});
+    if (col0 + ${unroll * width} <= dim${last}) {
+% for u in range(unroll):
+        ${vt(acc_ctype, width)} acc${u} = (${vt(acc_ctype, width)})(${neutral});
 % if kahan:
-        ${vt(acc_ctype, width)} comp = (${vt(acc_ctype, width)})0;
+        ${vt(acc_ctype, width)} comp${u} = (${vt(acc_ctype, width)})0;
 % endif
+% endfor
 ${loops(red, 8)}\
         ${"    " * len(red)}{
-<% load = lambda a: ("vload%d(0, %s + %s_b%s)" % (width, a.name, a.name, off(a, red))) if a.access == "vec" else "(%s)(%s[%s_b%s])" % (vt(a.ctype, width), a.name, a.name, off(a, red)) %>\
-${element(width, "0", 12 + 4 * len(red), load)}\
-${combine(width, "acc", "comp", result, 12 + 4 * len(red))}\
+% for u in range(unroll):
+            ${"    " * len(red)}{
+<% load = lambda a: ("vload%d(%d, %s + %s_b%s)" % (width, u, a.name, a.name, off(a, red))) if a.access == "vec" else "(%s)(%s[%s_b%s])" % (vt(a.ctype, width), a.name, a.name, off(a, red)) %>\
+${element(width, "0", 16 + 4 * len(red), load)}\
+${combine(width, "acc%d" % u, "comp%d" % u, result, 16 + 4 * len(red))}\
+            ${"    " * len(red)}}
+% endfor
         ${"    " * len(red)}}
+% for u in range(unroll):
 % if kind == "mean":
-        acc /= (${acc_ctype})(1${"".join(" * dim%d" % d for d in red)});
+        acc${u} /= (${acc_ctype})(1${"".join(" * dim%d" % d for d in red)});
 % endif
-        vstore${width}(convert_${vt(out_ctype, width)}(acc), 0, out + ob);
+        vstore${width}(convert_${vt(out_ctype, width)}(acc${u}), ${u}, out + ob);
+% endfor
     } else {
         for (long c = 0; col0 + c < dim${last}; ++c) {
             ${acc_ctype} acc = ${neutral};
@@ -143,11 +152,13 @@ ${c.unravel("gid", len(keep), dim="kdim_unused", idx="k_unused") if False else "
     long best = 0, pos = 0;
 % endif
 % if variant == "inner":
-    /* the last (reduced) axis in vectors of ${width}, then its tail */
-    ${vt(acc_ctype, width)} vacc = (${vt(acc_ctype, width)})(${neutral});
+    /* the last (reduced) axis in vectors of ${width} (${unroll} at a time), then its tail */
+% for u in range(unroll):
+    ${vt(acc_ctype, width)} vacc${u} = (${vt(acc_ctype, width)})(${neutral});
 % if kahan:
-    ${vt(acc_ctype, width)} vcomp = (${vt(acc_ctype, width)})0;
+    ${vt(acc_ctype, width)} vcomp${u} = (${vt(acc_ctype, width)})0;
 % endif
+% endfor
 ${loops(red[:-1], 4)}\
     ${"    " * len(red[:-1])}{
 <% pad = 8 + 4 * len(red[:-1]) %>\
@@ -155,11 +166,17 @@ ${loops(red[:-1], 4)}\
     ${" " * (pad - 4)}const long ${a.name}_r = ${a.name}_b${off(a, red[:-1])};
 % endfor
     ${" " * (pad - 4)}long i${last} = 0;
-    ${" " * (pad - 4)}for (; i${last} + ${width} <= dim${last}; i${last} += ${width}) {
-<% load = lambda a: ("vload%d(0, %s + %s_r + i%d)" % (width, a.name, a.name, last)) if a.access == "vec" else "(%s)(%s[%s_r])" % (vt(a.ctype, width), a.name, a.name) %>\
+% for step in (unroll, 1):
+    ${" " * (pad - 4)}for (; i${last} + ${step * width} <= dim${last}; i${last} += ${step * width}) {
+% for u in range(step):
+    ${" " * pad}{
+<% load = lambda a: ("vload%d(%d, %s + %s_r + i%d)" % (width, u, a.name, a.name, last)) if a.access == "vec" else "(%s)(%s[%s_r])" % (vt(a.ctype, width), a.name, a.name) %>\
 ${element(width, "0", pad + 4, load)}\
-${combine(width, "vacc", "vcomp", result, pad + 4)}\
+${combine(width, "vacc%d" % u, "vcomp%d" % u, result, pad + 4)}\
+    ${" " * pad}}
+% endfor
     ${" " * (pad - 4)}}
+% endfor
     ${" " * (pad - 4)}for (; i${last} < dim${last}; ++i${last}) {
 <% load = lambda a: "%s[%s_r%s]" % (a.name, a.name, (" + i%d" % last) if a.access == "vec" else "") %>\
 ${element(1, "0", pad + 4, load)}\
@@ -167,12 +184,14 @@ ${combine(1, "acc", "comp", result, pad + 4)}\
     ${" " * (pad - 4)}}
     ${"    " * len(red[:-1])}}
     /* fold the vector lanes (and their compensations) into the scalar result */
-    ${acc_ctype} lanes[${2 * width if kahan else width}];
-    vstore${width}(vacc, 0, lanes);
+    ${acc_ctype} lanes[${(2 if kahan else 1) * unroll * width}];
+% for u in range(unroll):
+    vstore${width}(vacc${u}, ${u}, lanes);
 % if kahan:
-    vstore${width}(-vcomp, 0, lanes + ${width});
+    vstore${width}(-vcomp${u}, ${unroll + u}, lanes);
 % endif
-    for (int l = 0; l < ${2 * width if kahan else width}; ++l) {
+% endfor
+    for (int l = 0; l < ${(2 if kahan else 1) * unroll * width}; ++l) {
         const ${acc_ctype} lane = lanes[l];
 ${combine(1, "acc", "comp", "lane", 8)}\
     }

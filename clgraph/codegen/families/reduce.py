@@ -57,9 +57,11 @@ class ReduceKernel:
         else:
             self.variant, width = "general", 1
         self.width = width
+        # independent accumulators per work-item: enough to hide the add latency
+        self.unroll = {"inner": 4, "outer": 2}.get(self.variant, 1)
         self.dtypes = {a.dtype for a in self.operands} | {k.dtype for k in consts} | \
             {s.out_dtype for s in stmts} | {s.compute for s in stmts} | {acc, out.dtype}
-        self.kwargs = dict(name=name, variant=self.variant, width=width, ndim=x.ndim, keep=self.keep, red=self.red,
+        self.kwargs = dict(name=name, variant=self.variant, width=width, unroll=self.unroll, ndim=x.ndim, keep=self.keep, red=self.red,
                            inputs=self.operands, consts=consts, stmts=stmts, result=result, kind=op.kind,
                            acc_ctype=ctype(acc), out_ctype=ctype(out.dtype), neutral=_neutral(op.kind, acc),
                            is_float=np.dtype(acc).kind == "f")
@@ -75,7 +77,7 @@ class ReduceKernel:
         n = out.size
         if self.variant == "outer":
             rows = n // shape[-1] if shape[-1] else 0
-            n = rows * (-(-shape[-1] // self.width))
+            n = rows * (-(-shape[-1] // (self.width * self.unroll)))
         args = [i64(n)] + [i64(s) for s in shape]
         for arr in in_arrays:
             args += [arr.buffer, i64(arr.offset)]
