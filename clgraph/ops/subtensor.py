@@ -169,15 +169,8 @@ class IncSubtensor(Op):
         return ("SetSubtensor" if self.set_instead_of_inc else "IncSubtensor") + str(Subtensor(self.idx_list))[9:]
 
     def make_node(self, x, y, *indices):
-        x, y = as_variable(x), as_variable(y)
-        sub = Subtensor(self.idx_list).make_node(x, *indices).outputs[0]
-        if y.ndim > sub.ndim:
-            raise ShapeError(f"{self}: the value has rank {y.ndim}, more than the indexed region's {sub.ndim}")
-        if y.dtype != x.dtype:
-            from ..tensor.basic import cast
-            if not np.can_cast(y.dtype, x.dtype, "same_kind") and not (isinstance(y, Constant) and y.weak):
-                raise DTypeError(f"{self}: cannot store {y.dtype} values into a {x.dtype} tensor")
-            y = cast(y, x.dtype)
+        x = as_variable(x)
+        y = _value_for(self, x, y, Subtensor(self.idx_list).make_node(x, *indices).outputs[0])
         return Apply(self, [x, y, *indices], [x.type])
 
     def infer_shape(self, node, shapes, values):
@@ -186,13 +179,7 @@ class IncSubtensor(Op):
         sub_node.trace = node.trace
         (sub_shape,) = Subtensor(self.idx_list).infer_shape(sub_node, [x_shape] + list(shapes[2:]),
                                                             [None] + list(values[2:]))
-        y_b = node.inputs[1].broadcastable
-        lead = len(sub_shape) - len(y_shape)
-        for k, n in enumerate(y_shape):
-            if n != sub_shape[lead + k] and not y_b[k]:
-                raise ShapeError(node_message(node, f"{self}: a value of shape {tuple(y_shape)} cannot be "
-                                                    f"broadcast to the indexed region of shape {sub_shape} (a "
-                                                    "length-1 axis broadcasts only when its type is broadcastable)"))
+        _check_region(node, y_shape, sub_shape)
         return [tuple(x_shape)]
 
     def resolve(self, x_shape, values):
@@ -219,6 +206,30 @@ class IncSubtensor(Op):
         gy = Subtensor(self.idx_list)(gz, *indices)
         gy = _sum_to(gy, y)
         return [gx, gy] + [None] * len(indices)
+
+
+def _value_for(op, x, y, region):
+    """The value stored by a set/inc op: at most the region's rank, in x's dtype."""
+    y = as_variable(y)
+    if y.ndim > region.ndim:
+        raise ShapeError(f"{op}: the value has rank {y.ndim}, more than the indexed region's {region.ndim}")
+    if y.dtype != x.dtype:
+        from ..tensor.basic import cast
+        if not np.can_cast(y.dtype, x.dtype, "same_kind") and not (isinstance(y, Constant) and y.weak):
+            raise DTypeError(f"{op}: cannot store {y.dtype} values into a {x.dtype} tensor")
+        y = cast(y, x.dtype)
+    return y
+
+
+def _check_region(node, y_shape, region_shape):
+    """The value must broadcast to the indexed region (statically broadcastable axes only)."""
+    y_b = node.inputs[1].broadcastable
+    lead = len(region_shape) - len(y_shape)
+    for k, n in enumerate(y_shape):
+        if n != region_shape[lead + k] and not y_b[k]:
+            raise ShapeError(node_message(node, f"{node.op}: a value of shape {tuple(y_shape)} cannot be "
+                                                f"broadcast to the indexed region of shape {tuple(region_shape)} "
+                                                "(a length-1 axis broadcasts only when its type is broadcastable)"))
 
 
 def _sum_to(g, like):
@@ -293,25 +304,15 @@ class AdvancedIncSubtensor(Op):
         return f"Advanced{'Set' if self.set_instead_of_inc else 'Inc'}Subtensor{self.k}"
 
     def make_node(self, x, y, *indices):
-        x, y = as_variable(x), as_variable(y)
-        taken = AdvancedSubtensor(self.k).make_node(x, *indices).outputs[0]
-        if y.ndim > taken.ndim:
-            raise ShapeError(f"{self}: the value has rank {y.ndim}, more than the indexed region's {taken.ndim}")
-        if y.dtype != x.dtype:
-            from ..tensor.basic import cast
-            y = cast(y, x.dtype)
+        x = as_variable(x)
+        y = _value_for(self, x, y, AdvancedSubtensor(self.k).make_node(x, *indices).outputs[0])
         return Apply(self, [x, y, *indices], [x.type])
 
     def infer_shape(self, node, shapes, values):
         taken_node = AdvancedSubtensor(self.k).make_node(node.inputs[0], *node.inputs[2:])
         taken_node.trace = node.trace
         (taken,) = AdvancedSubtensor(self.k).infer_shape(taken_node, [shapes[0]] + list(shapes[2:]), values)
-        y_shape, y_b = shapes[1], node.inputs[1].broadcastable
-        lead = len(taken) - len(y_shape)
-        for k, n in enumerate(y_shape):
-            if n != taken[lead + k] and not y_b[k]:
-                raise ShapeError(node_message(node, f"{self}: a value of shape {tuple(y_shape)} cannot be "
-                                                    f"broadcast to the indexed region of shape {taken}"))
+        _check_region(node, shapes[1], taken)
         return [tuple(shapes[0])]
 
     def perform(self, node, inputs):
