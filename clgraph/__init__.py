@@ -5,7 +5,7 @@
 """
 __version__ = "0.1.0"
 
-from . import tensor  # noqa: F401
+from . import cache, tensor  # noqa: F401
 from .compile.function import Function, function  # noqa: F401
 from .config import config  # noqa: F401
 from .errors import (ClgraphError, DeviceError, DisconnectedInputError, DTypeError, GradientError,  # noqa: F401

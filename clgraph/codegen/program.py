@@ -1,7 +1,9 @@
-"""Build rendered OpenCL C into a pyopencl Program, once per (device, source).
-A build failure shows the compiler's message next to the offending source lines."""
+"""Build rendered OpenCL C into a pyopencl Program: from memory (same process), from
+the disk cache (clgraph.cache), or by compiling the source. A build failure shows the
+compiler's message next to the offending source lines."""
 import re
 
+from .. import cache
 from ..errors import KernelBuildError
 
 __all__ = ["build_program", "clear_memory_cache"]
@@ -15,12 +17,33 @@ def build_program(device, source, options=()):
     key = (device.key, source, tuple(options))
     program = _programs.get(key)
     if program is None:
-        import pyopencl as cl
-        try:
-            program = cl.Program(device.context, source).build(options=list(options))
-        except cl.RuntimeError as exc:
-            raise KernelBuildError(_explain(device, source, str(exc))) from None
-        _programs[key] = program
+        program = _programs[key] = _from_disk(device, source, options) or _compile(device, source, options)
+    return program
+
+
+def _from_disk(device, source, options):
+    import pyopencl as cl
+    key, parts = cache.entry_key(device, source, options)
+    binary = cache.load(key, parts)
+    if binary is None:
+        return None
+    try:
+        return cl.Program(device.context, [device.cl_device], [binary]).build(options=list(options))
+    except cl.Error as exc:
+        cache.discard(key, f"the driver refused it: {str(exc).splitlines()[0]}")
+        return None
+
+
+def _compile(device, source, options):
+    import pyopencl as cl
+    try:
+        program = cl.Program(device.context, source).build(options=list(options))
+    except cl.RuntimeError as exc:
+        raise KernelBuildError(_explain(device, source, str(exc))) from None
+    key, parts = cache.entry_key(device, source, options)
+    binaries = program.get_info(cl.program_info.BINARIES)
+    if binaries and binaries[0]:
+        cache.store(key, parts, bytes(binaries[0]), source)
     return program
 
 
