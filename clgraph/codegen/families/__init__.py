@@ -21,4 +21,5 @@ FAMILIES = {
     "take": TakeKernel,
     "put": PutKernel,
     "philox": PhiloxKernel,
+    "gemm": __import__("clgraph.codegen.families.gemm", fromlist=["GemmKernel"]).GemmKernel,
 }
