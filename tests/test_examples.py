@@ -20,3 +20,9 @@ def test_seed_theano():
     assert "shared 10: 20.0" in out
     assert "counter before each call: [0, 1, 2], after: 3" in out
     assert "__kernel void" in out and "device:" in out
+
+
+def test_logistic_regression_reaches_7_percent():
+    out = run_example("logistic_regression.py", "--epochs", "5")
+    error = float(out.split("final test error:")[1].split("%")[0])
+    assert error <= 7.0, out
