@@ -62,7 +62,7 @@ class Reduce(Op):
     def infer_shape(self, node, shapes, values=None):
         from ..errors import ShapeError, node_message
         shape = shapes[0]
-        if self.kind not in ("sum", "prod") and any(shape[a] == 0 for a in self.axes):
+        if self.kind not in ("sum", "prod", "mean") and any(shape[a] == 0 for a in self.axes):
             raise ShapeError(node_message(node, f"{self}: cannot take the {self.kind} over an empty axis "
                                                 f"(input shape {shape})"))
         return [tuple(n for a, n in enumerate(shape) if a not in self.axes)]

@@ -3,7 +3,7 @@ to equivalent roots; nodes a pass creates inherit the user's line of the node th
 replace, so errors still point at user code."""
 from ..graph import trace as _trace
 from ..graph.basic import toposort
-from . import canonical, split
+from . import canonical
 
 
 def local_rewrite(roots, rules):
@@ -29,8 +29,6 @@ def local_rewrite(roots, rules):
 PASSES = [
     # x ** 2 -> x * x and friends: cheaper, vectorisable code
     ("canonicalize", lambda roots: local_rewrite(roots, canonical.RULES)),
-    # sum(x) over a whole contiguous tensor: 64 parallel row sums, then their sum
-    ("split_long_reductions", lambda roots: local_rewrite(roots, [split.split_full_sum])),
 ]
 
 

@@ -28,15 +28,25 @@ def _neutral(kind, dtype):
 
 
 class ReduceKernel:
+    """One Reduce node (with its fused prologue). When every operand is contiguous and
+    has the reduced value's shape, runs of reduced axes and of kept axes are merged
+    (a full sum of a matrix is a sum of a vector). At launch, few outputs over a long
+    reduction split into chunks: stage 1 computes one partial result per chunk, the
+    `_final` kernel combines them (see reduce.cl.mako)."""
     template = "reduce.cl.mako"
     family = "reduce"
+    #: launch() returns a list of (kernel name, global size, local size, args) and takes
+    #: a scratch allocator
+    multi_launch = True
+    #: 'cpu' or 'gpu' forces that device kind's choices (tests run the GPU layout on a CPU)
+    force_kind = None
 
     def __init__(self, name, node, prologue=(), prologue_inputs=None):
+        from ...runtime import device as _device
         op = node.op
         x, out = node.inputs[0], node.outputs[0]
-        self.name, self.ndim = name, x.ndim
-        self.red = list(op.axes)
-        self.keep = [a for a in range(x.ndim) if a not in self.red]
+        self.name, self.full_ndim = name, x.ndim
+        red = list(op.axes)
         last = x.ndim - 1
 
         def access(v):
@@ -48,43 +58,126 @@ class ReduceKernel:
         inputs = prologue_inputs if prologue else [x]
         self.operands, consts, stmts, names = build_body(list(prologue), inputs, access)
         self.buffer_inputs = [a.variable for a in self.operands]
+        # merge neighbouring axes of the same role when every operand is a contiguous
+        # array of the reduced value's shape (then the merged strides are plain products)
+        self.segments = [[d] for d in range(x.ndim)]
+        if x.ndim > 1 and all(a.access == "vec" and a.variable.broadcastable == x.broadcastable
+                              for a in self.operands):
+            self.segments = []
+            for d in range(x.ndim):
+                if self.segments and (d in red) == (self.segments[-1][-1] in red):
+                    self.segments[-1].append(d)
+                else:
+                    self.segments.append([d])
+        self.ndim = ndim = len(self.segments)
+        self.red = [k for k, seg in enumerate(self.segments) if seg[0] in red]
+        self.keep = [k for k in range(ndim) if k not in self.red]
         result = names[x]
         acc = op.acc_dtype_of(x.dtype)
         width = vector_width(self.operands, consts, stmts)
-        along_last = all(a.access in ("vec", "splat") for a in self.operands) and x.ndim > 0
-        if width > 1 and along_last and op.kind not in ARG_KINDS and acc == x.dtype:
-            self.variant = "inner" if last in self.red else "outer"
+        along_last = all(a.access in ("vec", "splat") for a in self.operands) and ndim > 0
+        dev = _device.current()
+        self.units = max(1, dev.cl_device.max_compute_units)
+        self.is_gpu = (self.force_kind or ("gpu" if dev.is_gpu else "cpu")) == "gpu"
+        if width > 1 and along_last and op.kind not in ARG_KINDS and acc == x.dtype == out.dtype:
+            if ndim - 1 in self.red:
+                self.variant = "inner"
+            else:
+                self.variant = "outer" if self.is_gpu else "rows"
         else:
             self.variant, width = "general", 1
         self.width = width
         # independent accumulators per work-item: enough to hide the add latency
-        self.unroll = {"inner": 4, "outer": 2}.get(self.variant, 1)
+        self.unroll = {"inner": 4, "outer": 2, "rows": 4}.get(self.variant, 1)
+        #: chunked launches need the final kernel (not argmax/argmin: the partials would
+        #: need their positions)
+        self.split = bool(self.red) and op.kind not in ARG_KINDS and self.variant != "outer"
+        self.kahan = np.dtype(acc).kind == "f" and op.kind in ("sum", "mean")
+        self.acc_dtype = acc
+        self.variants = [name] + ([name + "_final"] if self.split else [])
         self.dtypes = {a.dtype for a in self.operands} | {k.dtype for k in consts} | \
             {s.out_dtype for s in stmts} | {s.compute for s in stmts} | {acc, out.dtype}
-        self.kwargs = dict(name=name, variant=self.variant, width=width, unroll=self.unroll, ndim=x.ndim, keep=self.keep, red=self.red,
-                           inputs=self.operands, consts=consts, stmts=stmts, result=result, kind=op.kind,
-                           acc_ctype=ctype(acc), out_ctype=ctype(out.dtype), neutral=_neutral(op.kind, acc),
-                           is_float=np.dtype(acc).kind == "f")
+        i64 = np.int64
+        self.arg_dtypes = [i64] * (4 + ndim) + [None, i64, *[i64] * ndim] * len(self.operands) + [None, i64, None]
+        self.final_arg_dtypes = [i64] * 5 + [None, None, i64]
+        self.kwargs = dict(name=name, variant=self.variant, width=width, unroll=self.unroll, ndim=ndim, keep=self.keep,
+                           red=self.red, inputs=self.operands, consts=consts, stmts=stmts, result=result,
+                           kind=op.kind, acc_ctype=ctype(acc), out_ctype=ctype(out.dtype), neutral=_neutral(op.kind, acc),
+                           is_float=np.dtype(acc).kind == "f", split=self.split)
 
     def render_kwargs(self):
         return self.kwargs
 
-    def launch(self, in_arrays, out_arrays):
+    def kernel_arg_dtypes(self, kernel_name):
+        return self.final_arg_dtypes if kernel_name.endswith("_final") else self.arg_dtypes
+
+    def _collapse(self, shape):
+        return [int(np.prod([shape[d] for d in seg], dtype=np.int64)) for seg in self.segments]
+
+    def _operand_strides(self, arr, shape):
+        if len(self.segments) != self.full_ndim:  # merged: contiguous, the reduced value's shape
+            strides, acc = [], 1
+            for size in reversed(shape):
+                strides.append(0 if size == 1 else acc)
+                acc *= size
+            return strides[::-1]
+        strides = [0 if size == 1 else st for size, st in zip(arr.shape, arr.strides)]
+        return [0] * (self.ndim - len(strides)) + strides
+
+    def _parts(self, n_out, shape):
+        """Chunks of the first reduced axis: enough work-items to fill the device,
+        but chunks long enough that partial results cost nothing."""
+        if not self.split:
+            return 1
+        length = int(np.prod([shape[d] for d in self.red], dtype=np.int64))
+        first = shape[self.red[0]]
+        if self.variant == "rows":
+            # each work-item streams whole rows: a few per core
+            want = -(-16 * self.units // max(n_out // max(shape[-1], 1), 1))
+            return int(max(1, min(want, first // 64)))
+        target = self.units * (64 if self.is_gpu else 128)
+        if n_out >= target or length < 16384:
+            return 1
+        want = -(-target // n_out)
+        return int(max(1, min(want, first, length // (1024 if self.is_gpu else 8192))))
+
+    def launch(self, in_arrays, out_arrays, scratch):
         (out,) = out_arrays
         i64 = np.int64
         # the iteration space is the reduced input's shape: the widest operand's
-        shape = _loop_shape(in_arrays, self.ndim, out.shape, self.keep)
-        n = out.size
+        shape = self._collapse(_loop_shape(in_arrays, self.full_ndim, out.shape,
+                                           [d for d in range(self.full_ndim) if d not in sum(
+                                               (self.segments[k] for k in self.red), [])]))
+        n_out = out.size
+        if n_out == 0:
+            return []
+        parts = self._parts(n_out, shape)
+        cblock = 1
         if self.variant == "outer":
-            rows = n // shape[-1] if shape[-1] else 0
+            rows = n_out // shape[-1] if shape[-1] else 0
             n = rows * (-(-shape[-1] // (self.width * self.unroll)))
-        args = [i64(n)] + [i64(s) for s in shape]
+        elif self.variant == "rows":
+            cblock = min(shape[-1], 4096) if shape[-1] else 1
+            n = (n_out // shape[-1]) * parts * (-(-shape[-1] // cblock))
+        else:
+            n = n_out * parts
+        chunk = -(-shape[self.red[0]] // parts) if self.red else 0
+        args = [i64(n), i64(parts), i64(chunk), i64(cblock)] + [i64(s) for s in shape]
         for arr in in_arrays:
-            args += [arr.buffer, i64(arr.offset)]
-            strides = [0 if size == 1 else st for size, st in zip(arr.shape, arr.strides)]
-            args += [i64(s) for s in [0] * (self.ndim - len(strides)) + strides]
-        args += [out.buffer, i64(out.offset)]
-        return n, None, args
+            args += [arr.buffer, i64(arr.offset)] + [i64(s) for s in self._operand_strides(arr, shape)]
+        K = 2 if self.kahan and self.variant != "rows" else 1
+        part = scratch((n_out * parts * K,), self.acc_dtype) if parts > 1 else out
+        args += [out.buffer, i64(out.offset), part.buffer]
+        # a few heavy work-items: one per work-group, so they spread over the cores
+        local = (1,) if self.variant == "rows" and not self.is_gpu else None
+        launches = [(self.name, n, local, args)]
+        if parts > 1:
+            C = shape[-1] if self.variant == "rows" else 1
+            count = int(np.prod([shape[d] for d in self.red], dtype=np.int64))
+            launches.append((self.name + "_final", n_out, None,
+                             [i64(n_out), i64(C), i64(parts), i64(K), i64(count), part.buffer, out.buffer,
+                              i64(out.offset)]))
+        return launches
 
 
 def _loop_shape(in_arrays, ndim, out_shape, keep):
