@@ -9,12 +9,12 @@ from . import cache, tensor  # noqa: F401
 from .compile.function import Function, function  # noqa: F401
 from .config import config  # noqa: F401
 from .errors import (ClgraphError, DeviceError, DisconnectedInputError, DTypeError, GradientError,  # noqa: F401
-                     IndexOutOfRange, InputError, KernelBuildError, MissingInputError, ShapeError, TemplateError,
-                     UnusedInputError)
+                     IndexOutOfRange, InputError, KernelBuildError, MissingInputError, NanGuardError, ShapeError,
+                     TemplateError, UnusedInputError)
 from .gradient import grad  # noqa: F401
 from .runtime.device import devices  # noqa: F401
 from .shared import SharedVariable, shared  # noqa: F401
-from . import gradient  # noqa: F401
+from . import gradient, printing  # noqa: F401
 
 
 def device():

@@ -21,7 +21,8 @@ def _split_path(value):
 class Config:
     """Plain attribute bag with the documented options and their defaults."""
 
-    _options = ("floatX", "device", "cache_dir", "template_path", "check")
+    _options = ("floatX", "device", "cache_dir", "template_path", "check", "nan_guard",
+                "rewrites_excluding")
 
     def __init__(self, environ=os.environ):
         self.floatX = environ.get("CLGRAPH_FLOATX", "float32")
@@ -32,6 +33,11 @@ class Config:
         self.template_path = _split_path(environ.get("CLGRAPH_TEMPLATE_PATH"))
         # Extra internal consistency checks (on in CI).
         self.check = environ.get("CLGRAPH_CHECK", "") not in ("", "0", "false", "False")
+        # Check every kernel's float results for NaN/Inf (slow; as function(mode='NanGuard')).
+        self.nan_guard = environ.get("CLGRAPH_NAN_GUARD", "") not in ("", "0", "false", "False")
+        # Names of graph rewrite passes to skip (rewrite/passes.py PASSES), e.g. to
+        # compare results with and without them; comma-separated in the environment.
+        self.rewrites_excluding = environ.get("CLGRAPH_REWRITES_EXCLUDING", "")
 
     def __setattr__(self, key, value):
         if key not in self._options:
@@ -40,6 +46,9 @@ class Config:
             raise ValueError(f"clgraph.config.floatX must be 'float32' or 'float64', not {value!r}")
         if key == "template_path" and isinstance(value, str):
             value = _split_path(value)
+        if key == "rewrites_excluding":
+            value = tuple(p.strip() for p in value.split(",") if p.strip()) if isinstance(value, str) \
+                else tuple(value or ())
         object.__setattr__(self, key, value)
 
     @contextlib.contextmanager

@@ -4,7 +4,7 @@ terms (op, shapes, dtypes) and ends with the user's file:line that built the nod
 __all__ = [
     "ClgraphError", "DTypeError", "ShapeError", "IndexOutOfRange", "InputError", "MissingInputError",
     "UnusedInputError", "GradientError", "DisconnectedInputError", "DeviceError",
-    "KernelBuildError", "TemplateError", "node_message",
+    "KernelBuildError", "TemplateError", "NanGuardError", "node_message",
 ]
 
 
@@ -54,6 +54,11 @@ class KernelBuildError(ClgraphError, RuntimeError):
 
 class TemplateError(ClgraphError, RuntimeError):
     """A Mako template failed to render (message quotes template:line)."""
+
+
+class NanGuardError(ClgraphError, FloatingPointError):
+    """The NaN guard (mode='NanGuard', config.nan_guard) found NaN or Inf in the result
+    of a kernel; the message names the kernel, the op and the user's line."""
 
 
 def node_message(node, message):

@@ -8,18 +8,23 @@ A call converts and uploads the arguments, infers every shape (raising shape err
 that name the user's line), enqueues all kernels, reads the outputs once, and only then
 swaps the updated buffers into the shared variables: a failed call changes nothing.
 """
+import time
 import warnings
 from collections import OrderedDict
 
 import numpy as np
 
-from ..errors import DTypeError, InputError, MissingInputError, ShapeError, UnusedInputError, node_message
+from ..config import config
+from ..errors import (ClgraphError, DTypeError, InputError, MissingInputError, ShapeError, UnusedInputError,
+                      node_message)
 from ..graph.basic import Constant, Variable, ancestors, as_variable, clone_replace
 from ..rewrite import rewrite
 from ..runtime import device as _device
 from ..runtime.arrays import materialize
 from ..shared import SharedVariable, _pool
+from .nanguard import NanGuard, guard_mode
 from .plan import Plan
+from .profile import Profiler
 
 __all__ = ["function", "Function"]
 
@@ -27,7 +32,7 @@ __all__ = ["function", "Function"]
 def function(inputs, outputs=None, updates=None, givens=None, name=None, profile=False,
              on_unused_input="raise", allow_input_downcast=False, mode=None):
     """Compile a callable that computes `outputs` from `inputs` on the OpenCL device."""
-    return Function(inputs, outputs, updates, givens, name, profile, on_unused_input, allow_input_downcast)
+    return Function(inputs, outputs, updates, givens, name, profile, on_unused_input, allow_input_downcast, mode)
 
 
 def _pairs(value, what):
@@ -43,10 +48,13 @@ def _pairs(value, what):
 
 
 class Function:
-    def __init__(self, inputs, outputs, updates, givens, name, profile, on_unused_input, allow_input_downcast):
+    def __init__(self, inputs, outputs, updates, givens, name, profile, on_unused_input, allow_input_downcast,
+                 mode=None):
         if on_unused_input not in ("raise", "warn", "ignore"):
             raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
+        started = time.perf_counter()
         self.name, self.profile = name, profile
+        self.nan_guard = guard_mode(mode)
         self.allow_input_downcast = allow_input_downcast
         self.device = _device.current()
         self.inputs = self._check_inputs(inputs)
@@ -70,6 +78,8 @@ class Function:
         for c in self.plan.constants():
             self._constants[c] = pool.upload(self.device.queue, c.data)
         self._shared = [v for v in ancestors(self.plan.roots) if isinstance(v, SharedVariable)]
+        self.profiler = Profiler(name, [k.name for k in self.plan.kernels],
+                                 time.perf_counter() - started) if profile else None
 
     # -- checks at compile time ---------------------------------------------------------
     def _check_inputs(self, inputs):
@@ -167,7 +177,8 @@ class Function:
     def __call__(self, *args, **kwargs):
         args = self._bind(args, kwargs)
         dev = self.device
-        queue, pool = dev.queue, _pool(dev)
+        queue, pool = (self.profiler.begin(dev) if self.profiler else dev.queue), _pool(dev)
+        on_launch = self._launch_hook(queue)
         arrays = [self._convert(i, v, a) for i, (v, a) in enumerate(zip(self.inputs, args))]
         env = dict(self._constants)
         for s in self._shared:
@@ -182,7 +193,7 @@ class Function:
             for v, a in zip(self.inputs, arrays):
                 arr = env[v] = pool.upload(queue, a)
                 taken.append(arr.buffer)
-            flag = self.plan.enqueue(env, shapes, values, queue, pool, taken)
+            flag = self.plan.enqueue(env, shapes, values, queue, pool, taken, on_launch)
             for v in self._update_vars:
                 if v not in env:  # an update computed from shapes alone
                     env[v] = pool.upload(queue, values[v])
@@ -197,6 +208,8 @@ class Function:
             queue.finish()
             for b in taken:
                 pool.give(b)
+            if self.profiler:
+                self.profiler.abort()
             raise
         # Swap in the updates. Holding every new buffer first keeps a buffer that moves
         # from one shared variable to another (updates=[(a, b), (b, a)]) from being freed.
@@ -211,7 +224,26 @@ class Function:
         for b in taken:
             if b.int_ptr not in adopted:
                 pool.give(b)
+        if self.profiler:
+            self.profiler.end()
         return results[0] if self.single_output else results
+
+    def _launch_hook(self, queue):
+        """What runs after each kernel launch (None, the fast path, when neither is on):
+        the profiler's bookkeeping and the NaN guard."""
+        guard = NanGuard(queue) if self.nan_guard or config.nan_guard else None
+        record = self.profiler.record if self.profiler else None
+        if guard and record:
+            return lambda *launch: (record(*launch), guard(*launch))
+        return guard or record
+
+    def profile_report(self, file=None):
+        """Per-kernel time, share, bytes and GB/s (GFLOP/s for GEMM) and the host
+        overhead per call, as text (also written to `file` when given)."""
+        if self.profiler is None:
+            raise ClgraphError(f"{self._what()} was compiled without profiling; pass profile=True to "
+                               "clgraph.function to get a profile report")
+        return self.profiler.report(file)
 
     def _bind(self, args, kwargs):
         if kwargs:
