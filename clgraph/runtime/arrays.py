@@ -1,5 +1,7 @@
 """DeviceArray: a typed, strided window on an OpenCL buffer (offset and strides in
 elements), and a small per-device pool of buffers so repeated calls do not allocate."""
+import math
+
 import numpy as np
 
 __all__ = ["DeviceArray", "BufferPool", "contiguous_strides"]
@@ -22,7 +24,7 @@ class DeviceArray:
 
     @property
     def size(self):
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     @property
     def is_contiguous(self):
@@ -104,7 +106,7 @@ class BufferPool:
 
     def alloc(self, shape, dtype):
         dtype = np.dtype(dtype)
-        return DeviceArray(self.take(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize), shape, dtype)
+        return DeviceArray(self.take(math.prod(shape) * dtype.itemsize), shape, dtype)
 
     def upload(self, queue, array):
         """A new contiguous DeviceArray holding `array` (copy enqueued, not waited for)."""

@@ -1,5 +1,6 @@
 """Elemwise family: a fused group of Elemwise nodes -> elemwise.cl.mako parameters, and
 the launch (global size and arguments) for concrete operands."""
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -96,6 +97,12 @@ class ElemwiseKernel:
         self.width = vector_width(self.inputs, self.consts, self.stmts) if vectorizable else 1
         self.dtypes = {a.dtype for a in self.inputs} | {k.dtype for k in self.consts} | \
             {s.out_dtype for s in self.stmts} | {s.compute for s in self.stmts}
+        # the kernel's parameter types, so that setting arguments costs little per call
+        i64, nd = np.int64, self.ndim if self.mode == "nd" else 0
+        self.arg_dtypes = [i64] + [i64] * nd
+        for a in self.inputs:
+            self.arg_dtypes += [None, i64] + ([i64] * self.ndim if a.access == "strided" else [])
+        self.arg_dtypes += [None, i64] * len(self.outputs)
 
     def render_kwargs(self):
         return dict(name=self.name, mode=self.mode, width=self.width, ndim=self.ndim, inputs=self.inputs,
@@ -104,7 +111,7 @@ class ElemwiseKernel:
     def launch(self, in_arrays, out_arrays):
         """(global size, local size, kernel arguments) for concrete operands."""
         shape = out_arrays[0].shape
-        n = int(np.prod(shape, dtype=np.int64))
+        n = math.prod(shape)
         i64 = np.int64
         args = [i64(n)]
         if self.mode == "nd":
