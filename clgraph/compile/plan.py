@@ -20,6 +20,7 @@ from ..codegen.program import build_program
 from ..codegen.render import Kernel, render
 from ..errors import ClgraphError, node_message
 from ..graph.basic import Constant, toposort
+from ..codegen.families.gemm import GemmKernel  # noqa: E402  (after FAMILIES: import order)
 from ..codegen.families.reduce import ReduceKernel
 from ..ops.elemwise import Elemwise
 from ..ops.reduce import Reduce
@@ -122,6 +123,7 @@ class Plan:
         groups = elemwise_groups(device_nodes)
         unit_of = {n: ("g", k) for k, g in enumerate(groups) for n in g}
         self._fuse_prologues(device_nodes, groups, unit_of)
+        epilogue_of = self._fuse_epilogues(device_nodes, groups, unit_of)
         units = {}
         for node in self.nodes:
             unit_of.setdefault(node, ("n", id(node)))
@@ -138,6 +140,12 @@ class Plan:
             op = node.op
             if node in self.hosted:
                 steps.append(HostStep(node))
+            elif epilogue_of.intersection(members):
+                (dot,) = epilogue_of.intersection(members)
+                tail = [m for m in members if m is not dot]
+                kern = GemmKernel(f"k{k}_gemm", dot, tail, _external_inputs(tail))
+                outputs = [tail[-1].outputs[0]]
+                steps.append(KernelStep(kern, kern.buffer_inputs, outputs, members))
             elif isinstance(op, Elemwise):
                 inputs = _external_inputs(members)
                 outputs = [n.outputs[0] for n in members if n.outputs[0] in used_outside]
@@ -183,6 +191,36 @@ class Plan:
                 for n in members:
                     unit_of[n] = ("n", id(node))
                 unit_of[node] = ("n", id(node))
+
+    def _fuse_epilogues(self, nodes, groups, unit_of):
+        """An elementwise group that consumes a matrix product and nothing else needs
+        runs as the GEMM kernel's epilogue: tanh(dot(x, W) + b) is one kernel that
+        writes only its result. The product must feed only that group, and the group
+        must leave one result, of the product's dtype and broadcast pattern."""
+        consumers = {}
+        for node in self.nodes:
+            for i in node.inputs:
+                consumers.setdefault(i, []).append(node)
+        roots, fused = set(self.roots), set()
+        for node in nodes:
+            if node.op.family != "gemm" or node.outputs[0].ndim != 2 or node.inputs[0].ndim != 2 \
+                    or node.inputs[1].ndim != 2:
+                continue
+            d = node.outputs[0]
+            users = consumers.get(d, [])
+            unit = unit_of.get(users[0]) if users else None
+            if d in roots or unit is None or unit[0] != "g" or any(unit_of.get(u) != unit for u in users):
+                continue
+            members = groups[unit[1]]
+            inside = set(members)
+            needed = [n.outputs[0] for n in members
+                      if n.outputs[0] in roots or any(c not in inside for c in consumers.get(n.outputs[0], []))]
+            if len(needed) != 1 or needed[0] is not members[-1].outputs[0] or needed[0].dtype != d.dtype \
+                    or needed[0].broadcastable != d.broadcastable:
+                continue
+            unit_of[node] = unit
+            fused.add(node)
+        return fused
 
     def _schedule(self, units, unit_of):
         """Units (fused groups or single nodes) in an order that respects data flow."""

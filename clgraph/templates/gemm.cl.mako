@@ -1,4 +1,4 @@
-<%page args="variants, ctype, vw, nkeep, nsum"/>\
+<%page args="variants, ctype, vw, nkeep, nsum, epi=None"/>\
 <%namespace name="c" file="common.mako"/>\
 ## Batched GEMM: C[keep..., m, n] = sum over (sum..., k) of A[keep..., sum..., m, k] * B[keep..., sum..., k, n].
 ## Every variant of one node has the same parameters (sizes, strides and offsets in
@@ -10,6 +10,8 @@
 ##        in panels of kc rows copied to private memory (cache blocking without
 ##        barriers); accumulators are vw-wide vectors, written `a*b + c` (no fma()).
 ##   gpu: 16x16 work-groups, 64x64 output tiles from 16-deep local-memory tiles.
+## `epi`: a fused elementwise group (bias, activation) applied to each product value as
+## it is finally stored; its other operands are read at (m, n) through their strides.
 <%
 T, VT = ctype, "%s%d" % (ctype, vw)
 %>\
@@ -24,6 +26,27 @@ T, VT = ctype, "%s%d" % (ctype, vw)
     __global const ${T} *restrict A, const long a_off, const long a_sm, const long a_sk,
     __global const ${T} *restrict B, const long b_off, const long b_sk, const long b_sn,
     __global ${T} *restrict C, const long c_off, const long c_sm, const long c_sn\
+% for o in (epi["inputs"] if epi else []):
+,
+    __global const ${o.ctype} *restrict ${o.name}, const long ${o.name}_off, const long ${o.name}_sm, const long ${o.name}_sn\
+% endfor
+</%def>
+## dst = the epilogue of the product value `value` at output (m, n)
+<%def name="epilogue(m, n, value, dst, pad)">\
+<% sp = " " * pad %>\
+${sp}{
+${sp}    const ${T} ${epi["acc"]} = ${value};
+% for o in epi["inputs"]:
+${sp}    const ${o.ctype} ${o.var} = ${o.name}[${o.name}_off + (${m}) * ${o.name}_sm + (${n}) * ${o.name}_sn];
+% endfor
+% for k in epi["consts"]:
+${sp}    const ${k.ctype} ${k.var} = ${k.literal};
+% endfor
+% for st in epi["stmts"]:
+${sp}    ${st.code(1, "0")}
+% endfor
+${sp}    ${dst} = (${T})${epi["result"]};
+${sp}}
 </%def>
 ## A, B, C moved to this work-item's kept batch index (global id 2)
 <%def name="keep_offsets()">\
@@ -81,6 +104,9 @@ ${sum_loop_begin()}\
         do {  /* once even when K == 0, so that C is written */
             const int kc = (int)min((long)${kc}, K - k0);
             const int first = s == 0 && k0 == 0;
+% if epi:
+            const int last = s == s_total - 1 && k0 + kc >= K;
+% endif
             for (int p = 0; p < ${panels}; ++p) {
                 const long jp = j0 + p * ${nr};
                 ${VT} *bpp = bp + p * ${kc * nv};
@@ -185,6 +211,22 @@ ${store_tile(mr, nv)}\
 ## values of one column of the tile are adjacent in C^T.
 <%def name="store_tile(mr, nv)">\
 <% nr = nv * vw %>\
+% if epi:
+                    if (last) {  /* the final values: through the epilogue, element by element */
+                        ${T} t[${mr}][${nr}];
+% for r in range(mr):
+% for v in range(nv):
+                        vstore${vw}(c${r}_${v}, ${v}, t[${r}]);
+% endfor
+% endfor
+                        const long rl = min((long)${mr}, M - i), el = min((long)${nr}, N - jp);
+                        for (int r = 0; r < rl; ++r)
+                            for (int e = 0; e < el; ++e) {
+                                __global ${T} *cp = C + (i + r) * c_sm + (jp + e) * c_sn;
+${epilogue("i + r", "jp + e", "first ? t[r][e] : t[r][e] + *cp", "*cp", 32)}\
+                            }
+                    } else
+% endif
                     if (jp + ${nr} <= N && c_sn == 1) {
 % for r in range(mr):
                         if (i + ${r} < M) {
@@ -261,7 +303,11 @@ ${sum_loop_begin()}\
         for (int q = 0; q < 4; ++q) {
             const long n = j0 + tx + 16 * q;
             if (m < M && n < N)
+% if epi:
+${epilogue("m", "n", "acc[r][q]", "C[m * c_sm + n * c_sn]", 16)}\
+% else:
                 C[m * c_sm + n * c_sn] = acc[r][q];
+% endif
         }
     }
 }

@@ -15,6 +15,8 @@ import numpy as np
 from ...graph.types import ctype
 from ...ops.shape import DimShuffle
 
+from .elemwise import build_body
+
 __all__ = ["GemmKernel"]
 
 # PoCL on x86 compiles vectors of one AVX register (32 bytes) best
@@ -36,11 +38,12 @@ class GemmKernel:
     #: 'cpu' or 'gpu' forces that kernel kind (tests run the GPU kernel on a CPU device)
     force_kind = None
 
-    def __init__(self, name, node):
+    def __init__(self, name, node, epilogue=(), epilogue_inputs=()):
         from ...runtime import device as _device
         a, b = node.inputs
         dtype = node.outputs[0].dtype
         self.name, self.dtypes, self.buffer_inputs = name, {dtype}, [a, b]
+        self.epi = self._epilogue(node.outputs[0], list(epilogue), list(epilogue_inputs)) if epilogue else None
         self.nsum = node.op.nsum
         self.nkeep = a.ndim - 2 - self.nsum
         dev = _device.current()
@@ -58,11 +61,24 @@ class GemmKernel:
             wanted.append((None, None))  # the layout is only known at run time
         self._variants = [self._variant(au, bu) for au, bu in wanted]
         nargs = 4 + 4 * self.nkeep + 3 * self.nsum
-        self.arg_dtypes = [np.int64] * nargs + [None, np.int64, np.int64, np.int64] * 3
+        self.arg_dtypes = [np.int64] * nargs + [None, np.int64, np.int64, np.int64] * (3 + len(self.epi["inputs"]
+                                                                                         if self.epi else []))
         #: the kernels this step's program holds; launch() names the one to run
         self.variants = [v["name"] for v in self._variants]
         self.kwargs = dict(variants=self._variants, ctype=ctype(dtype), vw=self.vw, nkeep=self.nkeep,
-                           nsum=self.nsum)
+                           nsum=self.nsum, epi=self.epi)
+
+    def _epilogue(self, product, nodes, inputs):
+        """An elementwise group applied to the product (bias, activation) as it is
+        stored: the template evaluates it per output element, reading the group's other
+        operands at (m, n) through their strides (0 where they broadcast)."""
+        operands, consts, stmts, names = build_body(nodes, inputs, lambda v: "strided")
+        others = [o for o in operands if o.variable is not product]
+        (acc,) = [o.var for o in operands if o.variable is product]
+        self.buffer_inputs += [o.variable for o in others]
+        self.dtypes |= {o.dtype for o in others} | {k.dtype for k in consts} | \
+            {st.out_dtype for st in stmts} | {st.compute for st in stmts}
+        return dict(acc=acc, inputs=others, consts=consts, stmts=stmts, result=names[nodes[-1].outputs[0]])
 
     def _variant(self, a_unit, b_unit):
         """Template parameters of one kernel. An A with unit stride along m is copied
@@ -85,7 +101,7 @@ class GemmKernel:
         return self.kwargs
 
     def launch(self, in_arrays, out_arrays):
-        (a, b), (c,) = in_arrays, out_arrays
+        (a, b), extra, (c,) = in_arrays[:2], in_arrays[2:], out_arrays
         nk, ns = self.nkeep, self.nsum
         M, K, N = a.shape[-2], a.shape[-1], b.shape[-1]
         # batch axes: a length-1 side of a broadcast axis is read with stride 0
@@ -130,6 +146,9 @@ class GemmKernel:
         args += [a.buffer, i64(a.offset), i64(g["a_sm"]), i64(g["a_sk"]),
                  b.buffer, i64(b.offset), i64(g["b_sk"]), i64(g["b_sn"]),
                  c.buffer, i64(c.offset), i64(g["c_sm"]), i64(g["c_sn"])]
+        for arr in extra:  # epilogue operands, read at (m, n) of the kernel's orientation
+            sm, sn = (0 if n == 1 else st for n, st in zip(arr.shape[-2:], arr.strides[-2:]))
+            args += [arr.buffer, i64(arr.offset)] + ([i64(sn), i64(sm)] if swap else [i64(sm), i64(sn)])
         return gsize, lsize, args, variant["name"]
 
     def _choose(self, g):

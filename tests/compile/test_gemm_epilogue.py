@@ -1,0 +1,78 @@
+"""An elementwise tail of a matrix product runs in the GEMM kernel's epilogue: a dense
+layer's forward pass is one kernel, with the values numpy gives, for every operand
+layout and on both the CPU and the GPU kernel."""
+import numpy as np
+import pytest
+
+import clgraph
+import clgraph.tensor as T
+from clgraph.codegen.families.gemm import GemmKernel
+
+
+@pytest.fixture(params=["cpu", "gpu"])
+def kind(request, monkeypatch):
+    monkeypatch.setattr(GemmKernel, "force_kind", request.param)
+    return request.param
+
+
+def test_dense_layer_forward_is_one_kernel(kind, rng):
+    xv = rng.normal(size=(37, 20)).astype("float32")
+    wv = rng.normal(size=(20, 45)).astype("float32")
+    bv = rng.normal(size=45).astype("float32")
+    x, W, b = T.fmatrix("x"), clgraph.shared(wv), clgraph.shared(bv)
+    f = clgraph.function([x], T.tanh(T.dot(x, W) + b))
+    assert len(f.kernels) == 1 and "gemm" in f.kernels[0].name
+    np.testing.assert_allclose(f(xv), np.tanh(xv @ wv + bv), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("layout", ["plain", "x_transposed", "w_transposed", "both"])
+def test_epilogue_operands_follow_every_layout(layout, kind, rng):
+    """Transposed operands may make the kernel compute C^T = B^T A^T; the epilogue's
+    operands (a full matrix and a column vector) must be read in that orientation."""
+    m, k, n = 19, 23, 29
+    a = T.fmatrix("a")
+    bmat = T.fmatrix("bmat")
+    z = T.fmatrix("z")
+    col = T.fvector("col")
+    av = rng.normal(size=(k, m) if layout in ("x_transposed", "both") else (m, k)).astype("float32")
+    bv = rng.normal(size=(n, k) if layout in ("w_transposed", "both") else (k, n)).astype("float32")
+    zv = rng.normal(size=(m, n)).astype("float32")
+    cv = rng.normal(size=m).astype("float32")
+    lhs = a.T if layout in ("x_transposed", "both") else a
+    rhs = bmat.T if layout in ("w_transposed", "both") else bmat
+    out = T.maximum(T.dot(lhs, rhs) * z - col.dimshuffle(0, "x"), 0)
+    f = clgraph.function([a, bmat, z, col], out)
+    assert len(f.kernels) == 1
+    lv = av.T if layout in ("x_transposed", "both") else av
+    rv = bv.T if layout in ("w_transposed", "both") else bv
+    np.testing.assert_allclose(f(av, bv, zv, cv), np.maximum((lv @ rv) * zv - cv[:, None], 0), rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_long_k_applies_the_epilogue_once(kind, rng):
+    """The CPU kernel adds k-panels into C; the epilogue must run on the last one only."""
+    xv = rng.normal(size=(9, 700)).astype("float32") / 10
+    wv = rng.normal(size=(700, 11)).astype("float32") / 10
+    x, w = T.fmatrix("x"), T.fmatrix("w")
+    f = clgraph.function([x, w], T.exp(T.dot(x, w)) - 1)
+    np.testing.assert_allclose(f(xv, wv), np.exp(xv @ wv) - 1, rtol=1e-4, atol=1e-5)
+
+
+def test_a_product_needed_elsewhere_is_not_fused(rng):
+    xv = rng.normal(size=(8, 5)).astype("float32")
+    wv = rng.normal(size=(5, 6)).astype("float32")
+    x, w = T.fmatrix("x"), T.fmatrix("w")
+    p = T.dot(x, w)
+    f = clgraph.function([x, w], [p, T.tanh(p), p > 0])
+    names = [k.name for k in f.kernels]
+    assert "gemm" in names[0] and all("gemm" not in name for name in names[1:])  # tanh and > apart
+    got = f(xv, wv)
+    np.testing.assert_allclose(got[0], xv @ wv, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got[1], np.tanh(xv @ wv), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(got[2], got[0] > 0)
+
+
+def test_dense_layer_gradients_through_the_fused_kernel(rng):
+    from opcheck import check_grad
+    bv = rng.normal(size=4)
+    check_grad(lambda x, w: T.tanh(T.dot(x, w) + bv), rng.normal(size=(3, 5)), rng.normal(size=(5, 4)))
