@@ -1,9 +1,38 @@
 """The rewrite pipeline, in the order it runs. Every pass maps a list of root variables
 to equivalent roots; nodes a pass creates inherit the user's line of the node they
-replace, so errors still point at user code."""
+replace, so errors still point at user code. A rewrite never changes a variable's type
+(dtype and broadcastable pattern): `local_rewrite` refuses a rule's result that would.
+
+`clgraph.config.rewrites_excluding` names passes to skip (tests compile with and
+without them to compare values)."""
+from ..config import config
+from ..errors import ClgraphError
 from ..graph import trace as _trace
-from ..graph.basic import toposort
-from . import canonical
+from ..graph.basic import Apply, toposort
+from . import canonical, constant_fold, merge, simplify, stabilize, views
+
+
+def rebuild(old, inputs):
+    """`old`'s op applied to new inputs, keeping its user line. When the inputs keep
+    their types the outputs keep theirs too, so the node is made directly: make_node
+    would redo the type rule (and could lose a static pattern such as a reshape's)."""
+    if all(a is b for a, b in zip(inputs, old.inputs)):
+        return old
+    if all(a.type == b.type for a, b in zip(inputs, old.inputs)):
+        return Apply(old.op, inputs, [o.type for o in old.outputs], trace=old.trace)
+    with _trace.inherit(old.trace):
+        return old.op.make_node(*inputs)
+
+
+def _accept(rule, node, new):
+    """The rule's replacement outputs, or None when their types differ from the
+    originals' (a silent type change would change every consumer's result)."""
+    if len(new) == len(node.outputs) and all(n.type == o.type for n, o in zip(new, node.outputs)):
+        return new
+    if config.check:
+        raise ClgraphError(f"internal error: rewrite {rule.__name__} replaced {node.op} "
+                           f"({[str(o.type) for o in node.outputs]}) by {[str(n.type) for n in new]}")
+    return None
 
 
 def local_rewrite(roots, rules):
@@ -12,27 +41,63 @@ def local_rewrite(roots, rules):
     for old in toposort(roots):
         inputs = [memo.get(i, i) for i in old.inputs]
         with _trace.inherit(old.trace):
-            node = old
-            if any(a is not b for a, b in zip(inputs, old.inputs)):
-                node = old.op.make_node(*inputs)
+            node = rebuild(old, inputs)
             outs = list(node.outputs)
             for rule in rules:
                 new = rule(node)
-                if new is not None:
+                if new is not None and _accept(rule, node, new) is not None:
                     outs = new
                     break
         memo.update(zip(old.outputs, outs))
     return [memo.get(r, r) for r in roots]
 
 
+def _rules(*rules):
+    return lambda roots: local_rewrite(roots, list(rules))
+
+
 # (name, function(roots) -> roots), applied in this order:
 PASSES = [
+    # one node per distinct computation, one Constant per distinct value: first, so every
+    # later pass visits each subexpression once and sees x - x as one variable twice
+    ("merge", merge.merge),
+    # small all-constant subgraphs become Constants (numpy reference), before the
+    # algebraic rules, which look for constant operands such as the 1 in x * (3 - 2)
+    ("constant_fold", constant_fold.fold),
     # x ** 2 -> x * x and friends: cheaper, vectorisable code
-    ("canonicalize", lambda roots: local_rewrite(roots, canonical.RULES)),
+    ("canonicalize", _rules(*canonical.RULES)),
+    # x * 1, x + 0, --x, log(exp(x)), int x - x, dimshuffle / reshape chains: less work,
+    # and patterns in their simplest form for the stabilising rules that follow
+    ("simplify", _rules(*simplify.RULES, *views.RULES)),
+    # log(softmax), log(sigmoid), log(1 + x), exp(x) - 1, softmax cross-entropy and its
+    # gradient: the numerically stable forms (fused row kernels where they exist)
+    ("stabilize", _rules(*stabilize.RULES)),
+    # the rules above may build the same new node twice (two equal softmax gradients)
+    ("merge_again", merge.merge),
 ]
 
 
+def _own_buffer(old, new):
+    """A root that was computed stays computed: a rewrite may turn `x * 1` into `x` (an
+    input, a shared variable, a constant or a view), but an update must end in a buffer
+    of its own, so such a root is copied (a copy costs what the removed kernel did)."""
+    if old.owner is None or old.owner.op.view or new is old:
+        return new
+    if new.owner is None or new.owner.op.view:
+        from ..tensor.basic import identity
+        with _trace.inherit(old.owner.trace):
+            return identity(new)
+    return new
+
+
 def rewrite(roots):
-    for _name, apply in PASSES:
-        roots = apply(roots)
-    return roots
+    skip = set(config.rewrites_excluding or ())
+    unknown = skip - {name for name, _ in PASSES}
+    if unknown:
+        raise ValueError(f"clgraph.config.rewrites_excluding: unknown pass(es) {sorted(unknown)}; "
+                         f"passes: {', '.join(name for name, _ in PASSES)}")
+    new = list(roots)
+    for name, apply in PASSES:
+        if name not in skip:
+            new = apply(new)
+    return [_own_buffer(o, n) for o, n in zip(roots, new)]

@@ -10,6 +10,7 @@ from .philox import PhiloxKernel
 from .reduce import ReduceKernel
 from .softmax import SoftmaxKernel
 from .subtensor import IncSubtensorKernel, PutKernel, TakeKernel
+from .xent_grad import XentGradKernel
 
 FAMILIES = {
     "reduce": ReduceKernel,
@@ -17,6 +18,7 @@ FAMILIES = {
     "alloc": AllocKernel,
     "arange": ARangeKernel,
     "softmax": SoftmaxKernel,
+    "xent_grad": XentGradKernel,
     "incsubtensor": IncSubtensorKernel,
     "take": TakeKernel,
     "put": PutKernel,
