@@ -10,4 +10,4 @@ python3 -m venv "$VENV"
 export CLGRAPH_CHECK=1
 export CLGRAPH_CACHE_DIR="$(mktemp -d)"
 # --- the README's test command ---
-pip install -q -e '.[pocl,test]' && python -m clgraph.info && python -m pytest -q
+pip install -q -e '.[pocl,test]' && python -m clgraph.info && python -m pytest -q -n auto

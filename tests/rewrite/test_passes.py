@@ -47,7 +47,8 @@ def test_a_rule_that_would_change_a_type_is_refused():
     def to_float64(node):
         return [T.cast(node.outputs[0], "float64")] if str(node.op) == "exp" else None
 
-    (same,) = local_rewrite([y], [to_float64])
+    with clgraph.config.change(check=False):
+        (same,) = local_rewrite([y], [to_float64])
     assert same is y
     with clgraph.config.change(check=True):
         with pytest.raises(ClgraphError, match="to_float64"):
