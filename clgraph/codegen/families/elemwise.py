@@ -75,6 +75,27 @@ def vector_width(operands, consts, stmts):
     return 1
 
 
+def _last_axis(var, ndim):
+    """How a strided operand varies along the loop's last axis, known when the graph is
+    built: 'splat' (broadcast along it), 'unit' (unit stride: a contiguous array, or a
+    dimshuffle of one that keeps its last axis last, such as a bias row), else None."""
+    from ...ops.shape import DimShuffle, is_contiguous
+    if var.ndim != ndim:
+        return None
+    if var.broadcastable[-1]:
+        return "splat"
+    while True:
+        if is_contiguous(var):
+            return "unit"
+        node = var.owner
+        if not isinstance(node.op, DimShuffle):
+            return None
+        src = node.inputs[0]
+        if not src.ndim or node.op.new_order[-1] != src.ndim - 1:
+            return None
+        var = src
+
+
 class ElemwiseKernel:
     template = "elemwise.cl.mako"
     family = "elemwise"
@@ -95,10 +116,17 @@ class ElemwiseKernel:
         self.mode = "nd" if any(a.access == "strided" for a in self.inputs) else "flat"
         vectorizable = self.mode == "flat" and not all(loop_bcast)
         self.width = vector_width(self.inputs, self.consts, self.stmts) if vectorizable else 1
+        for a in self.inputs:
+            a.last = _last_axis(a.variable, self.ndim) if a.access == "strided" else None
+        if self.mode == "nd" and self.ndim >= 2 and not loop_bcast[-1] and \
+                all(a.last for a in self.inputs if a.access == "strided"):
+            self.width = vector_width(self.inputs, self.consts, self.stmts)
+            if self.width > 1:
+                self.mode = "rows"
         self.dtypes = {a.dtype for a in self.inputs} | {k.dtype for k in self.consts} | \
             {s.out_dtype for s in self.stmts} | {s.compute for s in self.stmts}
         # the kernel's parameter types, so that setting arguments costs little per call
-        i64, nd = np.int64, self.ndim if self.mode == "nd" else 0
+        i64, nd = np.int64, self.ndim if self.mode in ("nd", "rows") else 0
         self.arg_dtypes = [i64] + [i64] * nd
         for a in self.inputs:
             self.arg_dtypes += [None, i64] + ([i64] * self.ndim if a.access == "strided" else [])
@@ -113,8 +141,11 @@ class ElemwiseKernel:
         shape = out_arrays[0].shape
         n = math.prod(shape)
         i64 = np.int64
-        args = [i64(n)]
-        if self.mode == "nd":
+        gsize = -(-n // self.width)
+        if self.mode == "rows":
+            gsize = (n // shape[-1] if shape[-1] else 0) * -(-shape[-1] // self.width)
+        args = [i64(gsize if self.mode == "rows" else n)]
+        if self.mode in ("nd", "rows"):
             args += [i64(s) for s in shape]
         for spec, arr in zip(self.inputs, in_arrays):
             args += [arr.buffer, i64(arr.offset)]
@@ -123,4 +154,4 @@ class ElemwiseKernel:
                 args += [i64(0 if size == 1 else st) for size, st in zip(arr.shape, arr.strides)]
         for arr in out_arrays:
             args += [arr.buffer, i64(arr.offset)]
-        return -(-n // self.width), None, args
+        return gsize, None, args
