@@ -38,13 +38,14 @@ class KernelStep:
     its launch() returns the name of the one to run as a fourth value. A driver with
     `arg_dtypes` (numpy dtypes of the scalar arguments, None for buffers) gets typed
     kernels, whose set_args is much faster than with untyped numpy scalars."""
-    __slots__ = ("kernel", "cl_kernel", "inputs", "outputs", "nodes", "name", "variants")
+    __slots__ = ("kernel", "cl_kernel", "inputs", "outputs", "nodes", "name", "variants", "launch_cache")
 
     def __init__(self, kernel, inputs, outputs, nodes):
         self.kernel, self.inputs, self.outputs, self.nodes = kernel, inputs, outputs, nodes
         self.name = kernel.name
         self.cl_kernel = None
         self.variants = {}
+        self.launch_cache = {}
 
 
 class ViewStep:
@@ -396,21 +397,67 @@ class Plan:
         """[(kernel name or None, global size, local size, args)] of one kernel step.
         A driver's launch() returns one launch, with the variant's name as an optional
         fourth value, or (multi_launch drivers) a list of them; those get a scratch
-        allocator for buffers that live until the end of the call."""
+        allocator for buffers that live until the end of the call.
+
+        The result is cached per layout of the operands (shapes, strides, offsets,
+        which of them share a buffer, and the host values a driver reads): a repeated
+        call only puts this call's buffers into the recorded argument lists."""
         kern = step.kernel
+        values = [host_value(i) for i in step.nodes[-1].inputs] if getattr(kern, "needs_values", False) else None
+        arrays = ins + outs
+        first = {}
+        key = (tuple((a.shape, a.strides, a.offset, first.setdefault(id(a.buffer), k))
+                     for k, a in enumerate(arrays)),
+               None if values is None else tuple(None if v is None else np.asarray(v).tobytes() for v in values))
+        recipe = step.launch_cache.get(key)
+        if recipe is None:
+            recipe = self._record_launches(step, ins, outs, values, pool)
+            if len(step.launch_cache) >= 16:
+                step.launch_cache.clear()
+            step.launch_cache[key] = recipe
+        launches, slots, scratch_shapes = recipe
+        buffers = [a.buffer for a in arrays]
+        for shape, dtype in scratch_shapes:
+            arr = pool.alloc(shape, dtype)
+            taken.append(arr.buffer)
+            buffers.append(arr.buffer)
+        result = []
+        for (name, gsize, lsize, args), arg_slots in zip(launches, slots):
+            args = list(args)
+            for pos, src in arg_slots:
+                args[pos] = buffers[src]
+            if getattr(kern, "checks_indices", False):
+                args += [flag.buffer, np.int32(self.steps.index(step) + 1)]
+            result.append((name, gsize, lsize, args))
+        return result
+
+    def _record_launches(self, step, ins, outs, values, pool):
+        """Run the driver once and note, for every buffer argument, which operand (or
+        scratch buffer) it is: (launches, buffer slots per launch, scratch shapes)."""
+        import pyopencl as cl
+        kern = step.kernel
+        scratch_arrays, scratch_shapes = [], []
         if getattr(kern, "multi_launch", False):
             def scratch(shape, dtype):
                 arr = pool.alloc(shape, dtype)
-                taken.append(arr.buffer)
+                scratch_arrays.append(arr)
+                scratch_shapes.append((tuple(shape), dtype))
                 return arr
-            return kern.launch(ins, outs, scratch)
-        if getattr(kern, "needs_values", False):
-            gsize, lsize, args, *variant = kern.launch(ins, outs, [host_value(i) for i in step.nodes[-1].inputs])
+            launches = kern.launch(ins, outs, scratch)
         else:
-            gsize, lsize, args, *variant = kern.launch(ins, outs)
-        if getattr(kern, "checks_indices", False):
-            args = list(args) + [flag.buffer, np.int32(self.steps.index(step) + 1)]
-        return [(variant[0] if variant else None, gsize, lsize, args)]
+            if values is not None:
+                gsize, lsize, args, *variant = kern.launch(ins, outs, values)
+            else:
+                gsize, lsize, args, *variant = kern.launch(ins, outs)
+            launches = [(variant[0] if variant else None, gsize, lsize, args)]
+        for arr in scratch_arrays:  # recorded only: each call allocates its own
+            pool.give(arr.buffer)
+        sources = [a.buffer for a in ins + outs + scratch_arrays]
+        slots = []
+        for _name, _g, _l, args in launches:
+            slots.append([(pos, next(k for k, b in enumerate(sources) if b is arg))
+                          for pos, arg in enumerate(args) if isinstance(arg, cl.MemoryObjectHolder)])
+        return launches, slots, scratch_shapes
 
     def index_error(self, flag_value):
         """The error for a nonzero index flag: which node read out of range."""

@@ -1,0 +1,39 @@
+"""A step's launches are recorded per operand layout and replayed with the new call's
+buffers. Replays must follow every change: new minibatch offsets, other shapes, and
+operands that start or stop sharing a buffer."""
+import numpy as np
+
+import clgraph
+import clgraph.tensor as T
+
+
+def test_minibatch_offsets_and_a_short_last_batch(rng):
+    data = rng.normal(size=(10, 6)).astype("float32")
+    w = rng.normal(size=(6, 3)).astype("float32")
+    shared = clgraph.shared(data)
+    i, x = T.lscalar("i"), T.fmatrix("x")
+    f = clgraph.function([i], T.tanh(T.dot(x, w)).sum(axis=0), givens={x: shared[i * 4:(i + 1) * 4]})
+    for k in [0, 1, 2, 1, 0, 2]:  # the last batch has 2 rows
+        np.testing.assert_allclose(f(k), np.tanh(data[k * 4:(k + 1) * 4] @ w).sum(axis=0), rtol=1e-5, atol=1e-6)
+
+
+def test_alternating_shapes(rng):
+    x = T.fmatrix("x")
+    f = clgraph.function([x], [T.exp(x) + x.sum(axis=1, keepdims=True), x.T.dot(x)])
+    for shape in [(3, 4), (5, 2), (3, 4), (70, 9), (5, 2)]:
+        v = rng.normal(size=shape).astype("float32")
+        a, b = f(v)
+        np.testing.assert_allclose(a, np.exp(v) + v.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(b, v.T @ v, rtol=1e-5, atol=1e-5)
+
+
+def test_operands_that_start_and_stop_sharing_a_buffer():
+    a = clgraph.shared(np.arange(4, dtype="float32"))
+    b = clgraph.shared(np.full(4, 10, dtype="float32"))
+    total = clgraph.function([], a * 2 + b)
+    copy_b_into_a = clgraph.function([], [], updates=[(a, b)])
+    np.testing.assert_array_equal(total(), np.arange(4) * 2 + 10)
+    copy_b_into_a()  # a and b now hold the same buffer
+    np.testing.assert_array_equal(total(), np.full(4, 30))
+    a.set_value(np.ones(4, "float32"))
+    np.testing.assert_array_equal(total(), np.full(4, 12))
