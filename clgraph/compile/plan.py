@@ -118,6 +118,7 @@ class Plan:
         self._build()
         self._shape_cache = {}
         self._value_split = self._split_value_nodes()
+        self._release_after = self._plan_releases()
 
     # -- planning --------------------------------------------------------------------
     def _make_steps(self):
@@ -358,7 +359,8 @@ class Plan:
                 taken.append(arr.buffer)
             return arr
 
-        for step in self.steps:
+        release_after = self._release_after
+        for k, step in enumerate(self.steps):
             kind = type(step)
             if kind is HostStep:
                 continue
@@ -391,7 +393,41 @@ class Plan:
                         queue, kernel, gsize if isinstance(gsize, tuple) else (gsize,), lsize))
             if on_launch is not None:
                 on_launch(step, events, ins, outs)
+            for var in release_after.get(k, ()):
+                # its last reader is enqueued: the in-order queue runs any later
+                # kernel that gets this buffer after that reader
+                buf = env[var].buffer
+                taken.remove(buf)
+                pool.give(buf)
         return flag
+
+    def _plan_releases(self):
+        """{step index: kernel results whose buffer is free once that step is
+        enqueued}: buffers reused within a call by liveness. A view keeps its source's
+        buffer alive; results the caller gets (outputs, updates) are never released."""
+        base, produced, last = {}, {}, {}
+        for k, step in enumerate(self.steps):
+            if isinstance(step, ViewStep):
+                src = step.node.inputs[0]
+                base[step.node.outputs[0]] = base.get(src, src)
+                reads = [src]
+            elif isinstance(step, KernelStep):
+                reads = step.inputs
+                for var in step.outputs:
+                    produced[var] = k
+                    last[var] = k
+            elif isinstance(step, LoopStep):
+                reads = step.node.inputs
+            else:
+                continue
+            for var in reads:
+                last[base.get(var, var)] = k
+        keep = {base.get(r, r) for r in self.roots}
+        releases = {}
+        for var, k in last.items():
+            if var in produced and var not in keep:
+                releases.setdefault(k, []).append(var)
+        return releases
 
     def _launches(self, step, ins, outs, host_value, pool, taken, flag):
         """[(kernel name or None, global size, local size, args)] of one kernel step.

@@ -37,3 +37,33 @@ def test_operands_that_start_and_stop_sharing_a_buffer():
     np.testing.assert_array_equal(total(), np.full(4, 30))
     a.set_value(np.ones(4, "float32"))
     np.testing.assert_array_equal(total(), np.full(4, 12))
+
+
+def test_intermediate_buffers_are_reused_within_a_call(rng, monkeypatch):
+    """A chain of six products of the same shape needs two buffers in flight, not six:
+    a result's buffer goes back to the pool once its last reader is enqueued."""
+    from clgraph.runtime.arrays import BufferPool
+    m, n = 37, 41
+    nbytes = m * n * 4
+    created = []
+    take = BufferPool.take
+
+    def counting_take(self, size):
+        stack = self.free.get(max(int(size), 4))
+        if size == nbytes and not stack:
+            created.append(size)
+        return take(self, size)
+    monkeypatch.setattr(BufferPool, "take", counting_take)
+    w = rng.normal(size=(n, n)).astype("float32") / n
+    x = T.fmatrix("x")
+    y = x
+    for _ in range(6):
+        y = T.dot(y, w)
+    f = clgraph.function([x], y.sum())
+    v = rng.normal(size=(m, n)).astype("float32")
+    got = f(v)
+    want = v
+    for _ in range(6):
+        want = want @ w
+    np.testing.assert_allclose(got, want.sum(), rtol=1e-4, atol=1e-5)
+    assert len(created) <= 3  # the input and two products in flight
