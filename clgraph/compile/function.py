@@ -73,6 +73,7 @@ class Function:
         # bounds computed from them (givens={x: data[i * bs:(i + 1) * bs]}) need no sync
         self._host_inputs = [v for v in self.inputs if v.ndim == 0 and np.dtype(v.dtype).kind in "iub"]
         self.plan = Plan(roots, self.device, self._host_inputs)
+        self.plan.plan_in_place([(s, v) for (s, _), v in zip(self.updates, self._update_vars)], self._out_vars)
         self._constants = {}
         pool = _pool(self.device)
         for c in self.plan.constants():
@@ -193,7 +194,8 @@ class Function:
             for v, a in zip(self.inputs, arrays):
                 arr = env[v] = pool.upload(queue, a)
                 taken.append(arr.buffer)
-            flag = self.plan.enqueue(env, shapes, values, queue, pool, taken, on_launch)
+            flag = self.plan.enqueue(env, shapes, values, queue, pool, taken, on_launch,
+                                     in_place=not (self.nan_guard or config.nan_guard))
             for v in self._update_vars:
                 if v not in env:  # an update computed from shapes alone
                     env[v] = pool.upload(queue, values[v])

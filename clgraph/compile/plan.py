@@ -119,6 +119,7 @@ class Plan:
         self._shape_cache = {}
         self._value_split = self._split_value_nodes()
         self._release_after = self._plan_releases()
+        self._in_place = {}  # filled by plan_in_place
 
     # -- planning --------------------------------------------------------------------
     def _make_steps(self):
@@ -337,12 +338,13 @@ class Plan:
         self._shape_cache[key] = entry
 
     # -- running -----------------------------------------------------------------------
-    def enqueue(self, env, shapes, values, queue, pool, taken, on_launch=None):
+    def enqueue(self, env, shapes, values, queue, pool, taken, on_launch=None, in_place=True):
         """Launch every step; `env` maps variables to DeviceArrays and is filled in.
         Buffers allocated here are appended to `taken`. Returns the index-error flag
         (a DeviceArray to read after the queue finishes) or None. `on_launch(step,
         events, ins, outs)` runs after each kernel step (events: one per launch made,
-        none for an empty result): the profiler and the NaN guard hook in there."""
+        none for an empty result): the profiler and the NaN guard hook in there.
+        `in_place=False` swaps every update (a NaN guard may stop the call midway)."""
         import pyopencl as cl
         flag = None
         if self.checks_indices:
@@ -376,8 +378,10 @@ class Plan:
                 continue
             outs = []
             for var in step.outputs:
-                arr = pool.alloc(shapes[var], var.dtype)
-                taken.append(arr.buffer)
+                arr = self._in_place_target(var, shapes[var], pool) if in_place else None
+                if arr is None:
+                    arr = pool.alloc(shapes[var], var.dtype)
+                    taken.append(arr.buffer)
                 env[var] = arr
                 outs.append(arr)
             ins = [operand(v) for v in step.inputs]
@@ -400,6 +404,42 @@ class Plan:
                 taken.remove(buf)
                 pool.give(buf)
         return flag
+
+    def plan_in_place(self, updates, outputs):
+        """Updates that their kernel may write straight into the shared variable's
+        buffer: the update is a result of an elementwise kernel that reads the shared
+        value (if at all) at the same index it writes, no later step reads the old
+        value, and the caller does not get the old value back. {update var: shared}.
+        (A call can then only fail before its first launch: functions that check
+        indices on the device keep swapping.)"""
+        if self.checks_indices:
+            return
+        base = {}
+        for step in self.steps:
+            if isinstance(step, ViewStep):
+                src = step.node.inputs[0]
+                base[step.node.outputs[0]] = base.get(src, src)
+        targets = {}
+        for shared, var in updates:
+            targets.setdefault(var, []).append(shared)
+        # values read after the last kernel: outputs, and updates that are another
+        # variable's old value (updates=[(a, b), (b, a + 1)])
+        returned = {base.get(v, v) for v in list(outputs) + [var for _, var in updates]}
+        for shared, var in updates:
+            if len(targets[var]) != 1 or shared in returned or var.dtype != shared.dtype:
+                continue
+            k = next((k for k, st in enumerate(self.steps) if isinstance(st, KernelStep) and var in st.outputs), None)
+            if k is None or not isinstance(self.steps[k].kernel, ElemwiseKernel):
+                continue
+            step = self.steps[k]
+            reads_here = [a for a in step.kernel.inputs if base.get(a.variable, a.variable) is shared]
+            if any(a.variable is not shared or a.access != "flat" for a in reads_here):
+                continue
+            later = [st for st in self.steps[k + 1:] if isinstance(st, (KernelStep, LoopStep))]
+            if any(base.get(v, v) is shared for st in later
+                   for v in (st.inputs if isinstance(st, KernelStep) else st.node.inputs)):
+                continue
+            self._in_place[var] = shared
 
     def _plan_releases(self):
         """{step index: kernel results whose buffer is free once that step is
@@ -428,6 +468,17 @@ class Plan:
             if var in produced and var not in keep:
                 releases.setdefault(k, []).append(var)
         return releases
+
+    def _in_place_target(self, var, shape, pool):
+        """The shared variable's own array when this update may be written in place
+        now: same shape, contiguous, and held by no other shared variable."""
+        shared = self._in_place.get(var)
+        if shared is None:
+            return None
+        arr = shared.container
+        if arr.shape != shape or arr.offset or not arr.is_contiguous or pool.held_count(arr.buffer) != 1:
+            return None
+        return arr
 
     def _launches(self, step, ins, outs, host_value, pool, taken, flag):
         """[(kernel name or None, global size, local size, args)] of one kernel step.

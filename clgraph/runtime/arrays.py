@@ -94,6 +94,11 @@ class BufferPool:
         entry = self.held.setdefault(buffer.int_ptr, [buffer, 0])
         entry[1] += 1
 
+    def held_count(self, buffer):
+        """How many shared variables hold `buffer`."""
+        entry = self.held.get(buffer.int_ptr)
+        return entry[1] if entry else 0
+
     def release(self, buffer):
         """A shared variable let go of `buffer`; the last one gives it back for reuse."""
         entry = self.held.get(buffer.int_ptr)
