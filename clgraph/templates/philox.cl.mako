@@ -1,4 +1,4 @@
-<%page args="name, dist, out_ctype, real, per_block, trials, params"/>\
+<%page args="name, dist, out_ctype, real, per_block, trials, params, lanes=8"/>\
 ## Device-side random draws from Philox-4x32-10 (Salmon et al., SC'11; Random123).
 ## Counter-based: block b of a stream is philox(counter + b, key), so every work-item
 ## computes its block independently and every device gives the same words.
@@ -8,6 +8,8 @@
 ## one block yields (4, or 2 for double uniform/normal). trials: blocks per element
 ## group (binomial n; 1 otherwise). params: (name, literal or None, buffer ctype).
 ## Sizes are arguments; FP contraction is off so low + span * u rounds as numpy does.
+## A work-item computes `lanes` blocks with vector instructions (PoCL does not
+## vectorise the rounds across work-items by itself).
 ## Other templates reuse the generator: <%namespace name="ph" file="philox.cl.mako"/>,
 ## then ${ph.philox4x32_10("their_name")} and ${ph.counter_add("their_ctr")}.
 <%def name="philox4x32_10(fname)">\
@@ -34,13 +36,41 @@ inline uint4 ${fname}(uint4 c, ulong b)
     return (uint4)((uint)s, (uint)(s >> 32), (uint)hi, (uint)(hi >> 32));
 }
 </%def>\
-<%def name="u24(word)">((float)((${word}) >> 8) * 0x1.0p-24f)</%def>\
-<%def name="u53(lo, hi)">((double)(((((ulong)(${hi})) << 32) | (ulong)(${lo})) >> 11) * 0x1.0p-53)</%def>\
+<%def name="philox_lanes(fname, L)">\
+/* Philox-4x32-10 on ${L} counters at once: word k of every lane in one uint${L}
+   vector, so the multiplies run as SIMD instructions (the same words as one by one) */
+inline void ${fname}(uint${L} *x, uint${L} *y, uint${L} *z, uint${L} *w, uint2 k)
+{
+    for (int r = 0; r < 10; ++r) {
+        if (r) { k.x += 0x9E3779B9u; k.y += 0xBB67AE85u; }
+        const uint${L} hi0 = mul_hi((uint${L})0xD2511F53u, *x), lo0 = (uint${L})0xD2511F53u * *x;
+        const uint${L} hi1 = mul_hi((uint${L})0xCD9E8D57u, *z), lo1 = (uint${L})0xCD9E8D57u * *z;
+        *x = hi1 ^ *y ^ k.x; *y = lo1; *z = hi0 ^ *w ^ k.y; *w = lo0;
+    }
+}
+/* counter c + a small per-lane offset (< 2^32) for ${L} lanes, carry in 32-bit words
+   (no 64-bit vectors: wider than the CPU's vector registers, they change the ABI) */
+inline void ${fname}_lanes(uint4 c, uint${L} off, uint${L} *x, uint${L} *y, uint${L} *z, uint${L} *w)
+{
+    *x = (uint${L})c.x + off;
+    const uint${L} k0 = as_uint${L}(*x < off) & 1u;
+    *y = (uint${L})c.y + k0;
+    const uint${L} k1 = as_uint${L}(*y < k0) & 1u;
+    *z = (uint${L})c.z + k1;
+    *w = (uint${L})c.w + (as_uint${L}(*z < k1) & 1u);
+}
+</%def>\
+<%def name="u24(word)">(convert_float${lanes}((${word}) >> 8) * 0x1.0p-24f)</%def>\
+<%def name="u53(lo, hi)">(convert_double${lanes}(${hi}) * 0x1.0p-32 + convert_double${lanes}((${lo}) >> 11) * 0x1.0p-53)</%def>\
 <%
-    PH, CTR = name + "_philox", name + "_ctr"
+    PH = name + "_philox"
+    L = lanes
+    R = real + str(L) if real else None
+    lane_ids = "(uint%d)(%s)" % (L, ", ".join(str(i) for i in range(L)))
 %>\
-${philox4x32_10(PH)}
-${counter_add(CTR)}
+${philox_lanes(PH, L)}
+${counter_add(PH + "_ctr")}
+## work-item g computes blocks g * L .. g * L + L - 1 (lane l: block g * L + l)
 __kernel void ${name}(const long n, const long nblocks,
     __global const uint *restrict st, const long st_off, const long st_step,
 % for pname, lit, pctype in params:
@@ -56,47 +86,60 @@ __kernel void ${name}(const long n, const long nblocks,
     const uint4 c0 = (uint4)(st[st_off], st[st_off + st_step], st[st_off + 2 * st_step], st[st_off + 3 * st_step]);
     const uint2 key = (uint2)(st[st_off + 4 * st_step], st[st_off + 5 * st_step]);
     if (g == 0) {
-        const uint4 c1 = ${CTR}(c0, (ulong)nblocks * ${trials}UL);
-        st_out[st_out_off] = c1.x; st_out[st_out_off + 1] = c1.y;
-        st_out[st_out_off + 2] = c1.z; st_out[st_out_off + 3] = c1.w;
+        const ulong lo = ((ulong)c0.y << 32) | (ulong)c0.x, s = lo + (ulong)nblocks * ${trials}UL;
+        const ulong hi = (((ulong)c0.w << 32) | (ulong)c0.z) + (ulong)(s < lo);
+        st_out[st_out_off] = (uint)s; st_out[st_out_off + 1] = (uint)(s >> 32);
+        st_out[st_out_off + 2] = (uint)hi; st_out[st_out_off + 3] = (uint)(hi >> 32);
         st_out[st_out_off + 4] = key.x; st_out[st_out_off + 5] = key.y;
     }
-    if (g >= nblocks) return;
+    const long b0 = g * ${L};
+    if (b0 >= nblocks) return;
 % for pname, lit, pctype in params:
     const ${real} ${pname} = ${lit if lit is not None else "(%s)%s_buf[%s_off]" % (real, pname, pname)};
 % endfor
-    ${out_ctype} v[${per_block}];
+    const uint${L} lane = ${lane_ids};
+    uint${L} x, y, z, w;
 % if dist == "binomial":
-    uint cnt0 = 0, cnt1 = 0, cnt2 = 0, cnt3 = 0;
+    uint${L} cnt0 = 0, cnt1 = 0, cnt2 = 0, cnt3 = 0;
     for (long t = 0; t < ${trials}; ++t) {
-        const uint4 w = ${PH}(${CTR}(c0, (ulong)(g * ${trials} + t)), key);
-        cnt0 += ${u24("w.x")} < p; cnt1 += ${u24("w.y")} < p;
-        cnt2 += ${u24("w.z")} < p; cnt3 += ${u24("w.w")} < p;
+        ${PH}_lanes(${PH}_ctr(c0, (ulong)b0 * ${trials}UL + (ulong)t), lane * ${trials}u, &x, &y, &z, &w);
+        ${PH}(&x, &y, &z, &w, key);
+        cnt0 += as_uint${L}(${u24("x")} < p) & 1u; cnt1 += as_uint${L}(${u24("y")} < p) & 1u;
+        cnt2 += as_uint${L}(${u24("z")} < p) & 1u; cnt3 += as_uint${L}(${u24("w")} < p) & 1u;
     }
-    v[0] = (${out_ctype})cnt0; v[1] = (${out_ctype})cnt1; v[2] = (${out_ctype})cnt2; v[3] = (${out_ctype})cnt3;
+    const ${out_ctype}${L} v0 = convert_${out_ctype}${L}(cnt0), v1 = convert_${out_ctype}${L}(cnt1),
+        v2 = convert_${out_ctype}${L}(cnt2), v3 = convert_${out_ctype}${L}(cnt3);
 % else:
-    const uint4 w = ${PH}(${CTR}(c0, (ulong)g), key);
+    ${PH}_lanes(${PH}_ctr(c0, (ulong)b0), lane, &x, &y, &z, &w);
+    ${PH}(&x, &y, &z, &w, key);
 % endif
 % if dist == "bits":
-    v[0] = w.x; v[1] = w.y; v[2] = w.z; v[3] = w.w;
+    const uint${L} v0 = x, v1 = y, v2 = z, v3 = w;
 % elif dist == "uniform" and real == "float":
     const float span = high - low;
-    v[0] = low + span * ${u24("w.x")}; v[1] = low + span * ${u24("w.y")};
-    v[2] = low + span * ${u24("w.z")}; v[3] = low + span * ${u24("w.w")};
+    const float${L} v0 = low + span * ${u24("x")}, v1 = low + span * ${u24("y")},
+        v2 = low + span * ${u24("z")}, v3 = low + span * ${u24("w")};
 % elif dist == "uniform":
     const double span = high - low;
-    v[0] = low + span * ${u53("w.x", "w.y")}; v[1] = low + span * ${u53("w.z", "w.w")};
+    const double${L} v0 = low + span * ${u53("x", "y")}, v1 = low + span * ${u53("z", "w")};
 % elif dist == "normal" and real == "float":
     ## Box-Muller; u1 in (0, 1] keeps log away from 0, the angle 2*pi*u2 goes to cospi/sinpi
-    const float r0 = sqrt(-2.0f * log((float)((w.x >> 8) + 1u) * 0x1.0p-24f)), t0 = 2.0f * ${u24("w.y")};
-    const float r1 = sqrt(-2.0f * log((float)((w.z >> 8) + 1u) * 0x1.0p-24f)), t1 = 2.0f * ${u24("w.w")};
-    v[0] = avg + std * (r0 * cospi(t0)); v[1] = avg + std * (r0 * sinpi(t0));
-    v[2] = avg + std * (r1 * cospi(t1)); v[3] = avg + std * (r1 * sinpi(t1));
+    const float${L} r0 = sqrt(-2.0f * log(convert_float${L}((x >> 8) + 1u) * 0x1.0p-24f)), t0 = 2.0f * ${u24("y")};
+    const float${L} r1 = sqrt(-2.0f * log(convert_float${L}((z >> 8) + 1u) * 0x1.0p-24f)), t1 = 2.0f * ${u24("w")};
+    const float${L} v0 = avg + std * (r0 * cospi(t0)), v1 = avg + std * (r0 * sinpi(t0)),
+        v2 = avg + std * (r1 * cospi(t1)), v3 = avg + std * (r1 * sinpi(t1));
 % elif dist == "normal":
-    const double r0 = sqrt(-2.0 * log(${u53("w.x", "w.y")} + 0x1.0p-53)), t0 = 2.0 * ${u53("w.z", "w.w")};
-    v[0] = avg + std * (r0 * cospi(t0)); v[1] = avg + std * (r0 * sinpi(t0));
+    const double${L} r0 = sqrt(-2.0 * log(${u53("x", "y")} + 0x1.0p-53)), t0 = 2.0 * ${u53("z", "w")};
+    const double${L} v0 = avg + std * (r0 * cospi(t0)), v1 = avg + std * (r0 * sinpi(t0));
 % endif
-    const long i0 = g * ${per_block};
-    for (int j = 0; j < ${per_block}; ++j)
-        if (i0 + j < n) out0[out0_off + i0 + j] = v[j];
+<% vt = real if dist in ("uniform", "normal") else (out_ctype if dist == "binomial" else "uint") %>\
+    ${vt} lanes[${per_block}][${L}];
+% for j in range(per_block):
+    vstore${L}(v${j}, 0, lanes[${j}]);
+% endfor
+    for (int l = 0; l < ${L}; ++l)
+        for (int j = 0; j < ${per_block}; ++j) {
+            const long i = (b0 + l) * ${per_block} + j;
+            if (i < n) out0[out0_off + i] = (${out_ctype})lanes[j][l];
+        }
 }

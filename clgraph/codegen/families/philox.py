@@ -1,6 +1,6 @@
 """Philox family: one PhiloxDraw node -> philox.cl.mako parameters and its launch.
-One work-item per Philox block; constant parameters become literals, symbolic
-scalars are read from their buffers."""
+A work-item computes LANES Philox blocks with vector instructions; constant
+parameters become literals, symbolic scalars are read from their buffers."""
 import numpy as np
 
 from ...graph.basic import Constant
@@ -8,6 +8,8 @@ from ...graph.types import ctype, literal
 from ...ops.random import DISTRIBUTIONS
 
 __all__ = ["PhiloxKernel"]
+
+LANES = 8  # 4 for double: an 8-wide double vector exceeds AVX2 registers (and the ABI)
 
 
 class PhiloxKernel:
@@ -19,6 +21,8 @@ class PhiloxKernel:
         state, _size, *params = node.inputs
         out = node.outputs[0]
         self.name, self.per_block = name, op.per_block
+        self.lanes = LANES // 2 if op.compute_dtype == "float64" or out.dtype in ("float64", "int64", "uint64") \
+            else LANES
         self.buffer_inputs = [state] + [p for p in params if not isinstance(p, Constant)]
         real = op.compute_dtype
         specs = []
@@ -28,7 +32,7 @@ class PhiloxKernel:
             else:
                 specs.append((pname, None, ctype(p.dtype)))
         self.kwargs = dict(name=name, dist=op.dist, out_ctype=ctype(out.dtype), real=ctype(real) if real else None,
-                           per_block=op.per_block, trials=op.trials, params=specs)
+                           per_block=op.per_block, trials=op.trials, params=specs, lanes=self.lanes)
         self.dtypes = {out.dtype, "uint32"} | ({real} if real else set()) | \
             {p.dtype for p in params if not isinstance(p, Constant)}
 
@@ -46,4 +50,4 @@ class PhiloxKernel:
             args += [p.buffer, i64(p.offset)]
         args += [sample.buffer, i64(sample.offset), new_state.buffer, i64(new_state.offset)]
         # at least one work-item: it writes the new state even for an empty sample
-        return max(nblocks, 1), None, args
+        return max(-(-nblocks // self.lanes), 1), None, args
