@@ -205,7 +205,7 @@ class Plan:
         for node in self.nodes:
             for i in node.inputs:
                 consumers.setdefault(i, []).append(node)
-        roots, fused = set(self.roots), set()
+        roots, fused, claimed = set(self.roots), set(), set()
         for node in nodes:
             if node.op.family != "gemm" or node.outputs[0].ndim != 2 or node.inputs[0].ndim != 2 \
                     or node.inputs[1].ndim != 2:
@@ -213,8 +213,9 @@ class Plan:
             d = node.outputs[0]
             users = consumers.get(d, [])
             unit = unit_of.get(users[0]) if users else None
-            if d in roots or unit is None or unit[0] != "g" or any(unit_of.get(u) != unit for u in users):
-                continue
+            if d in roots or unit is None or unit[0] != "g" or unit in claimed \
+                    or any(unit_of.get(u) != unit for u in users):
+                continue  # (a group that sums two products takes only the first as its epilogue)
             members = groups[unit[1]]
             inside = set(members)
             needed = [n.outputs[0] for n in members
@@ -224,6 +225,7 @@ class Plan:
                 continue
             unit_of[node] = unit
             fused.add(node)
+            claimed.add(unit)
         return fused
 
     def _schedule(self, units, unit_of):

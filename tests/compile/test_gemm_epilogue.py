@@ -76,3 +76,14 @@ def test_dense_layer_gradients_through_the_fused_kernel(rng):
     from opcheck import check_grad
     bv = rng.normal(size=4)
     check_grad(lambda x, w: T.tanh(T.dot(x, w) + bv), rng.normal(size=(3, 5)), rng.normal(size=(5, 4)))
+
+
+def test_a_sum_of_two_products_fuses_one_of_them(rng):
+    """A group that adds two products (a recurrent step) takes the first as its
+    epilogue; the second runs as a plain GEMM before it."""
+    a, b = rng.normal(size=(5, 6)).astype("float32"), rng.normal(size=(6, 7)).astype("float32")
+    c, d = rng.normal(size=(5, 3)).astype("float32"), rng.normal(size=(3, 7)).astype("float32")
+    xa, xb, xc, xd = T.fmatrix("a"), T.fmatrix("b"), T.fmatrix("c"), T.fmatrix("d")
+    f = clgraph.function([xa, xb, xc, xd], T.tanh(T.dot(xa, xb) + T.dot(xc, xd)))
+    assert [k.name.split("_")[1] for k in f.kernels] == ["gemm", "gemm"]
+    np.testing.assert_allclose(f(a, b, c, d), np.tanh(a @ b + c @ d), rtol=1e-5, atol=1e-5)
