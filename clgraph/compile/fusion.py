@@ -27,7 +27,7 @@ def elemwise_groups(nodes):
             if candidate[0].outputs[0].broadcastable != pattern or producer in members:
                 continue
             union = members | set(candidate)
-            if not _has_cycle(union, pos):
+            if not _has_cycle(union, pos, group_of, groups):
                 members = union
         gid = id(node)
         for m in members:
@@ -39,9 +39,10 @@ def elemwise_groups(nodes):
     return sorted(groups.values(), key=lambda g: pos[g[-1]])
 
 
-def _has_cycle(union, pos):
+def _has_cycle(union, pos, group_of=None, groups=None):
     """True if a path leaves `union` and re-enters it (merging would need a kernel to
-    run both before and after another one)."""
+    run both before and after another one). A node already in a group stands for its
+    whole group (one kernel), so the path may continue from any member's inputs."""
     lowest = min(pos[m] for m in union)
     stack = [i.owner for m in union for i in m.inputs if i.owner is not None and i.owner not in union]
     seen = set()
@@ -52,5 +53,6 @@ def _has_cycle(union, pos):
         seen.add(node)
         if node in union:
             return True
-        stack.extend(i.owner for i in node.inputs if i.owner is not None)
+        members = groups.get(group_of.get(node), [node]) if groups is not None else [node]
+        stack.extend(i.owner for m in members for i in m.inputs if i.owner is not None)
     return False

@@ -1,0 +1,149 @@
+"""The few backend functions the layers share (Keras 1's `keras.backend`, clgraph only).
+
+The learning phase is decided when a graph is *built*, not when it runs: the model builds
+its training graph inside `learning_phase_scope(1)` and its test/predict graph inside
+`learning_phase_scope(0)`, so `in_train_phase(a, b)` simply returns `a` or `b` and a
+compiled inference function contains no dropout at all. The scope also collects what
+layers add while it is open: update pairs (`add_update`, training only) and activity
+penalties.
+"""
+import contextlib
+
+import numpy as np
+
+import clgraph
+import clgraph.tensor as T
+from clgraph.config import config
+from clgraph.tensor.random import RandomStreams
+
+_EPSILON = 1e-7
+_UIDS = {}
+
+
+def floatx():
+    return config.floatX
+
+
+def epsilon():
+    """The fuzz factor the losses clip with (Keras 1: 1e-7)."""
+    return _EPSILON
+
+
+def set_epsilon(value):
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def get_uid(prefix=""):
+    """1, 2, ... per prefix: layer names 'dense_1', 'dense_2' as in Keras."""
+    _UIDS[prefix] = _UIDS.get(prefix, 0) + 1
+    return _UIDS[prefix]
+
+
+def reset_uids():
+    _UIDS.clear()
+
+
+clear_session = reset_uids
+
+
+def cast_to_floatx(x):
+    return np.asarray(x, dtype=floatx())
+
+
+def variable(value, dtype=None, name=None):
+    """A shared variable holding `value` (floatX unless `dtype` says otherwise)."""
+    return clgraph.shared(np.asarray(value, dtype=dtype or floatx()), name=name)
+
+
+def placeholder(shape=None, ndim=None, dtype=None, name=None):
+    """A free variable of rank len(shape) (or ndim); sizes stay dynamic."""
+    if ndim is None:
+        if shape is None:
+            raise ValueError("placeholder: give shape or ndim")
+        ndim = len(shape)
+    return T.tensor(dtype or floatx(), (False,) * ndim, name=name)
+
+
+# -- the learning phase -------------------------------------------------------------------
+
+class GraphScope:
+    """What the layers report while one graph is built: the phase (1 = training), the
+    update pairs of stateful layers and the activity penalties."""
+
+    def __init__(self, phase):
+        self.phase = int(phase)
+        self.updates = []
+        self.losses = []
+
+
+_SCOPES = [GraphScope(0)]  # outside any model build: the test (inference) phase
+
+
+def current_scope():
+    return _SCOPES[-1]
+
+
+def learning_phase():
+    """1 while a training graph is built, else 0."""
+    return _SCOPES[-1].phase
+
+
+@contextlib.contextmanager
+def learning_phase_scope(phase):
+    scope = GraphScope(phase)
+    _SCOPES.append(scope)
+    try:
+        yield scope
+    finally:
+        _SCOPES.pop()
+
+
+def _value(x):
+    return x() if callable(x) else x
+
+
+def in_train_phase(x, alt):
+    """`x` in a training graph, `alt` otherwise (either may be a callable, called lazily)."""
+    return _value(x) if learning_phase() else _value(alt)
+
+
+def in_test_phase(x, alt):
+    return _value(alt) if learning_phase() else _value(x)
+
+
+def add_update(updates):
+    """Record (shared, expression) pairs to apply with each training step."""
+    if learning_phase():
+        current_scope().updates.extend(updates)
+
+
+def add_loss(penalty):
+    current_scope().losses.append(penalty)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+def dropout(x, level, noise_shape=None, seed=None):
+    """x with each entry zeroed with probability `level` and the rest scaled by
+    1 / (1 - level), from a device random stream (seeded from numpy's RNG, as Keras 1)."""
+    if not 0. <= level < 1.:
+        raise ValueError(f"dropout: level must be in [0, 1), got {level!r}")
+    if seed is None:
+        seed = np.random.randint(1, 10_000_000)
+    retain = 1. - level
+    if noise_shape is None:
+        size = x.shape
+    else:
+        size = tuple(x.shape[k] if s is None else int(s) for k, s in enumerate(noise_shape))
+    mask = RandomStreams(seed=int(seed)).binomial(size, p=retain, dtype=x.dtype, ndim=x.ndim)
+    return x * mask / retain
+
+
+def int_shape(x):
+    """The static shape Keras tracks for a layer output (None for the batch axis)."""
+    return getattr(x, "_keras_shape", None)
+
+
+def cast(x, dtype):
+    return T.cast(x, dtype)

@@ -1,0 +1,1 @@
+"""Keras 1 utilities: np_utils (to_categorical, ...) and generic_utils (Progbar)."""
