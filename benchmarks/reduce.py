@@ -20,7 +20,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--log2n", type=int, default=24)
     parser.add_argument("--side", type=int, default=4096)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=25)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     vec = rng.uniform(-1, 1, 2 ** args.log2n).astype(np.float32)
