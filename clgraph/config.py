@@ -22,7 +22,7 @@ class Config:
     """Plain attribute bag with the documented options and their defaults."""
 
     _options = ("floatX", "device", "cache_dir", "template_path", "check", "nan_guard",
-                "rewrites_excluding")
+                "rewrites_excluding", "cache_binaries")
 
     def __init__(self, environ=os.environ):
         self.floatX = environ.get("CLGRAPH_FLOATX", "float32")
@@ -38,6 +38,10 @@ class Config:
         # Names of graph rewrite passes to skip (rewrite/passes.py PASSES), e.g. to
         # compare results with and without them; comma-separated in the environment.
         self.rewrites_excluding = environ.get("CLGRAPH_REWRITES_EXCLUDING", "")
+        # Store built program binaries in cache_dir: 'auto' (only for drivers that do not
+        # cache builds themselves; asking PoCL for a binary compiles every kernel once
+        # more, for seconds), 'always' or 'never'.
+        self.cache_binaries = environ.get("CLGRAPH_CACHE_BINARIES", "auto")
 
     def __setattr__(self, key, value):
         if key not in self._options:
@@ -46,6 +50,8 @@ class Config:
             raise ValueError(f"clgraph.config.floatX must be 'float32' or 'float64', not {value!r}")
         if key == "template_path" and isinstance(value, str):
             value = _split_path(value)
+        if key == "cache_binaries" and value not in ("auto", "always", "never"):
+            raise ValueError(f"clgraph.config.cache_binaries must be 'auto', 'always' or 'never', not {value!r}")
         if key == "rewrites_excluding":
             value = tuple(p.strip() for p in value.split(",") if p.strip()) if isinstance(value, str) \
                 else tuple(value or ())

@@ -4,6 +4,7 @@ compiler's message next to the offending source lines."""
 import re
 
 from .. import cache
+from ..config import config
 from ..errors import KernelBuildError
 
 __all__ = ["build_program", "clear_memory_cache"]
@@ -17,8 +18,23 @@ def build_program(device, source, options=()):
     key = (device.key, source, tuple(options))
     program = _programs.get(key)
     if program is None:
-        program = _programs[key] = _from_disk(device, source, options) or _compile(device, source, options)
+        if uses_disk_cache(device):
+            program = _from_disk(device, source, options) or _compile(device, source, options)
+        else:
+            program = _compile(device, source, options, store=False)
+        _programs[key] = program
     return program
+
+
+def uses_disk_cache(device):
+    """config.cache_binaries: 'auto' keeps binaries only for drivers without a build
+    cache of their own (PoCL and NVIDIA's have one, and PoCL compiles every kernel once
+    more to produce a binary: seconds for a training step)."""
+    mode = config.cache_binaries
+    if mode != "auto":
+        return mode == "always"
+    from pyopencl.characterize import has_src_build_cache
+    return not has_src_build_cache(device.cl_device)
 
 
 def _from_disk(device, source, options):
@@ -34,12 +50,14 @@ def _from_disk(device, source, options):
         return None
 
 
-def _compile(device, source, options):
+def _compile(device, source, options, store=True):
     import pyopencl as cl
     try:
         program = cl.Program(device.context, source).build(options=list(options))
     except cl.RuntimeError as exc:
         raise KernelBuildError(_explain(device, source, str(exc))) from None
+    if not store:
+        return program
     key, parts = cache.entry_key(device, source, options)
     binaries = program.get_info(cl.program_info.BINARIES)
     if binaries and binaries[0]:

@@ -251,6 +251,7 @@ class Plan:
 
     def _render(self):
         kernels, texts, helpers, fp64 = [], [], set(), False
+        bodies, self._same_code = {}, {}
         for step in self.steps:
             if not isinstance(step, KernelStep):
                 continue
@@ -260,7 +261,14 @@ class Plan:
             k_fp64 = "float64" in kern.dtypes
             if k_fp64:
                 self.device.require_fp64(node_message(step.nodes[-1], f"{step.nodes[-1].op}"))
-            texts.append(text)
+            # a body already in the program (the same update for six parameters) is
+            # compiled once: this step's kernels are made from the first one's
+            body = text.replace(step.name, "\0")
+            first = bodies.setdefault(body, step.name)
+            if first == step.name:
+                texts.append(text)
+            else:
+                self._same_code[step] = first
             helpers |= k_helpers
             fp64 |= k_fp64
             source = render("program.cl.mako", kernels=[text], fp64=k_fp64, helpers=k_helpers)
@@ -277,10 +285,11 @@ class Plan:
         for step in self.steps:
             if isinstance(step, KernelStep):
                 names = getattr(step.kernel, "variants", None)
+                first = self._same_code.get(step, step.name)
                 if names:
-                    step.variants = {n: cl.Kernel(program, n) for n in names}
+                    step.variants = {n: cl.Kernel(program, n.replace(step.name, first, 1)) for n in names}
                 else:
-                    step.cl_kernel = cl.Kernel(program, step.name)
+                    step.cl_kernel = cl.Kernel(program, first)
                 # typed arguments: set_args costs well under 1 us per argument instead of ~10
                 typed = getattr(step.kernel, "kernel_arg_dtypes", None)
                 dtypes = getattr(step.kernel, "arg_dtypes", None)
@@ -541,6 +550,7 @@ class Plan:
             launches = [(variant[0] if variant else None, gsize, lsize, args)]
         for arr in scratch_arrays:  # recorded only: each call allocates its own
             pool.give(arr.buffer)
+        launches = [(name, *_fixed_local_size(gsize, lsize), args) for name, gsize, lsize, args in launches]
         sources = [a.buffer for a in ins + outs + scratch_arrays]
         slots = []
         for _name, _g, _l, args in launches:
@@ -566,6 +576,20 @@ class Plan:
             consts += [v for v in inputs if isinstance(v, Constant) and v not in consts]
         consts += [v for v in self.roots if isinstance(v, Constant) and v not in consts]
         return consts
+
+
+#: work-group size of 1-D launches whose driver leaves it open: the driver would pick
+#: one per global size, and PoCL compiles a kernel anew for each work-group size it
+#: meets (0.1-1 s each): the last, shorter batch of an epoch would stall. Kernels
+#: ignore work-items past their size, so the global size is rounded up to a multiple.
+LOCAL_SIZE = 64
+
+
+def _fixed_local_size(gsize, lsize):
+    if lsize is not None or isinstance(gsize, tuple) and len(gsize) != 1:
+        return gsize, lsize
+    n = gsize[0] if isinstance(gsize, tuple) else gsize
+    return (-(-n // LOCAL_SIZE) * LOCAL_SIZE,), (LOCAL_SIZE,)
 
 
 def _type_arguments(kernel, args):

@@ -15,7 +15,8 @@ from clgraph.codegen import program
 
 @pytest.fixture
 def fresh_cache(tmp_path):
-    with clgraph.config.change(cache_dir=str(tmp_path)):
+    # 'always': PoCL caches builds itself, so 'auto' would store nothing here
+    with clgraph.config.change(cache_dir=str(tmp_path), cache_binaries="always"):
         program.clear_memory_cache()
         yield tmp_path
         program.clear_memory_cache()
@@ -79,8 +80,21 @@ def test_new_process_uses_the_cache(fresh_cache):
             "x = T.vector(); f = clgraph.function([x], T.exp(x) * 6.5 + 1)\n"
             "f(np.ones(2, 'float32'))\n"
             "print(clgraph.cache.stats['hits'], clgraph.cache.stats['misses'])\n")
-    env = {**os.environ, "CLGRAPH_CACHE_DIR": str(fresh_cache)}
+    env = {**os.environ, "CLGRAPH_CACHE_DIR": str(fresh_cache), "CLGRAPH_CACHE_BINARIES": "always"}
     first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert first.stdout.split() == ["0", "1"], first.stderr
     assert second.stdout.split() == ["1", "0"], second.stderr
+
+
+def test_auto_skips_drivers_that_cache_builds_themselves(fresh_cache):
+    from pyopencl.characterize import has_src_build_cache
+    dev = clgraph.device()
+    with clgraph.config.change(cache_binaries="auto"):
+        assert program.uses_disk_cache(dev) == (not has_src_build_cache(dev.cl_device))
+    with clgraph.config.change(cache_binaries="never"):
+        program.clear_memory_cache()
+        _compile_and_run(7.25)
+        assert not glob.glob(os.path.join(str(fresh_cache), "programs", "*", "*"))
+    with pytest.raises(ValueError, match="cache_binaries"):
+        clgraph.config.cache_binaries = "sometimes"
