@@ -11,6 +11,7 @@ scalar), `save_weights(path, overwrite=True)` and `save(path, overwrite=True)`.
 """
 import csv
 import os
+import statistics
 import time
 import warnings
 from collections import deque
@@ -83,7 +84,9 @@ class CallbackList:
     def _warn_if_slow(self, hook, deltas, delta):
         """Keras 1: warn when the callbacks take longer than the batch update itself."""
         deltas.append(delta)
-        median = float(np.median(deltas))
+        if delta <= 0.1:  # a median above 0.1 s needs slow calls; this check runs per batch
+            return
+        median = statistics.median(deltas)
         if self._delta_t_batch > 0. and median > 0.95 * self._delta_t_batch and median > 0.1:
             warnings.warn(f"Method {hook}() is slow compared to the batch update ({median:f}). "
                           f"Check your callbacks.", RuntimeWarning)
