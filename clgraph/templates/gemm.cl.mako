@@ -158,16 +158,14 @@ ${sum_loop_begin()}\
                 for (int p = 0; p < ${panels}; ++p) {
                     const long jp = j0 + p * ${nr};
                     if (jp >= N) break;
-% for mb in range(ch // mr):
-                    if (ic + ${mb * mr} < i_end) {
-                        const long i = ic + ${mb * mr};
-<%
-    a_exprs = ["aq[%d].s%x" % (q // vw, q % vw) for q in range(mb * mr, mb * mr + mr)]
-%>\
-${micro(mr, nv, a_exprs, "const %s *aq = ap;" % VT, "aq += %d" % (ch // vw), kc)}\
+                    /* the ${ch // mr} row blocks of the copy, in a loop (not unrolled: the
+                       compile time of the kernel grows with its code) */
+                    for (int mb = 0; mb < ${ch // mr}; ++mb) {
+                        if (ic + mb * ${mr} >= i_end) break;
+                        const long i = ic + mb * ${mr};
+${micro(mr, nv, ["aq[%d]" % r for r in range(mr)], "const %s *aq = (const %s *)ap + mb * %d;" % (T, T, mr), "aq += %d" % ch, kc)}\
 ${store_tile(mr, nv)}\
                     }
-% endfor
                 }
             }
 % else:
