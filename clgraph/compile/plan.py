@@ -120,6 +120,7 @@ class Plan:
         self._value_split = self._split_value_nodes()
         self._release_after = self._plan_releases()
         self._in_place = {}  # filled by plan_in_place
+        self._uploaded = {}  # (variable, value bytes) -> DeviceArray of a host-computed value
 
     # -- planning --------------------------------------------------------------------
     def _make_steps(self):
@@ -367,9 +368,17 @@ class Plan:
 
         def operand(var):
             arr = env.get(var)
-            if arr is None:  # a host-computed value that a kernel reads
-                arr = env[var] = pool.upload(queue, values[var])
-                taken.append(arr.buffer)
+            if arr is None:  # a host-computed value that a kernel reads (a batch size):
+                value = values[var]  # uploaded once per distinct value, kept by the plan
+                key = (var, value.tobytes())
+                arr = self._uploaded.get(key)
+                if arr is None:
+                    if len(self._uploaded) >= 256:
+                        for old in self._uploaded.values():
+                            pool.give(old.buffer)
+                        self._uploaded.clear()
+                    arr = self._uploaded[key] = pool.upload(queue, value)
+                env[var] = arr
             return arr
 
         release_after = self._release_after
@@ -504,7 +513,10 @@ class Plan:
         values = [host_value(i) for i in step.nodes[-1].inputs] if getattr(kern, "needs_values", False) else None
         arrays = ins + outs
         first = {}
-        key = (tuple((a.shape, a.strides, a.offset, first.setdefault(id(a.buffer), k))
+        # a step whose driver passes each operand's offset right after its buffer is
+        # replayed for any offsets (a minibatch slice moves on every call)
+        offsets = step.launch_cache.get("offsets", True)
+        key = (tuple((a.shape, a.strides, a.offset if offsets else None, first.setdefault(id(a.buffer), k))
                      for k, a in enumerate(arrays)),
                None if values is None else tuple(None if v is None else np.asarray(v).tobytes() for v in values))
         recipe = step.launch_cache.get(key)
@@ -512,18 +524,25 @@ class Plan:
             recipe = self._record_launches(step, ins, outs, values, pool)
             if len(step.launch_cache) >= 16:
                 step.launch_cache.clear()
+            if offsets and recipe[3]:  # from now on, keyed without offsets
+                step.launch_cache.clear()
+                step.launch_cache["offsets"] = False
+                key = (tuple((a.shape, a.strides, None, k2) for a, (_, _, _, k2) in zip(arrays, key[0])), key[1])
             step.launch_cache[key] = recipe
-        launches, slots, scratch_shapes = recipe
+        launches, slots, scratch_shapes, patch_offsets = recipe
         buffers = [a.buffer for a in arrays]
         for shape, dtype in scratch_shapes:
             arr = pool.alloc(shape, dtype)
             taken.append(arr.buffer)
             buffers.append(arr.buffer)
         result = []
+        n_arrays = len(arrays)
         for (name, gsize, lsize, args), arg_slots in zip(launches, slots):
             args = list(args)
             for pos, src in arg_slots:
                 args[pos] = buffers[src]
+                if patch_offsets and src < n_arrays:
+                    args[pos + 1] = np.int64(arrays[src].offset)
             if getattr(kern, "checks_indices", False):
                 args += [flag.buffer, np.int32(self.steps.index(step) + 1)]
             result.append((name, gsize, lsize, args))
@@ -551,12 +570,22 @@ class Plan:
         for arr in scratch_arrays:  # recorded only: each call allocates its own
             pool.give(arr.buffer)
         launches = [(name, *_fixed_local_size(gsize, lsize), args) for name, gsize, lsize, args in launches]
-        sources = [a.buffer for a in ins + outs + scratch_arrays]
-        slots = []
+        arrays = ins + outs + scratch_arrays
+        n_operands = len(ins) + len(outs)
+        slots, offset_follows = [], True
         for _name, _g, _l, args in launches:
-            slots.append([(pos, next(k for k, b in enumerate(sources) if b is arg))
-                          for pos, arg in enumerate(args) if isinstance(arg, cl.MemoryObjectHolder)])
-        return launches, slots, scratch_shapes
+            arg_slots = []
+            for pos, arg in enumerate(args):
+                if not isinstance(arg, cl.MemoryObjectHolder):
+                    continue
+                same = [k for k, a in enumerate(arrays) if a.buffer is arg]
+                nxt = args[pos + 1] if pos + 1 < len(args) else None
+                exact = [k for k in same if isinstance(nxt, (int, np.integer)) and int(nxt) == arrays[k].offset]
+                if same[0] < n_operands and len(exact) != 1:
+                    offset_follows = False  # no offset after it, or not one operand's alone
+                arg_slots.append((pos, exact[0] if len(exact) == 1 else same[0]))
+            slots.append(arg_slots)
+        return launches, slots, scratch_shapes, offset_follows
 
     def index_error(self, flag_value):
         """The error for a nonzero index flag: which node read out of range."""

@@ -67,3 +67,26 @@ def test_intermediate_buffers_are_reused_within_a_call(rng, monkeypatch):
         want = want @ w
     np.testing.assert_allclose(got, want.sum(), rtol=1e-4, atol=1e-5)
     assert len(created) <= 3  # the input and two products in flight
+
+
+def test_two_views_of_one_buffer_whose_offsets_meet_then_part(rng):
+    """Replays patch each operand's offset; two slices of one shared buffer that start
+    at the same place in the first call must still be told apart later."""
+    data = rng.normal(size=(6, 5)).astype("float32")
+    shared = clgraph.shared(data)
+    i, j = T.lscalar("i"), T.lscalar("j")
+    a, b = shared[i:i + 2], shared[j:j + 2]
+    f = clgraph.function([i, j], [a * 2 - b, T.dot(a, b.T)])
+    for p, q in [(0, 0), (1, 3), (4, 2), (2, 2), (0, 4)]:
+        got = f(p, q)
+        np.testing.assert_allclose(got[0], data[p:p + 2] * 2 - data[q:q + 2], rtol=1e-6)
+        np.testing.assert_allclose(got[1], data[p:p + 2] @ data[q:q + 2].T, rtol=1e-5, atol=1e-6)
+
+
+def test_host_computed_values_uploaded_once_per_value(rng):
+    x = T.fmatrix("x")
+    f = clgraph.function([x], x.mean(axis=0) * x.shape[0])  # the row count: a host value
+    for rows in [3, 5, 3, 5]:
+        v = rng.normal(size=(rows, 4)).astype("float32")
+        np.testing.assert_allclose(f(v), v.mean(axis=0) * rows, rtol=1e-5, atol=1e-6)
+    assert len(f.plan._uploaded) <= 2
