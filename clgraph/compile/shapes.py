@@ -1,0 +1,119 @@
+"""Shapes and host values of a plan's variables. `host_nodes` finds the nodes computed
+on the host (x.shape and arithmetic on it, index arithmetic from integer inputs);
+`infer_shapes` walks the graph once; `ShapeCache` keeps what does not change between
+calls: the nodes that depend on host-known input values (the minibatch index and the
+slices it feeds) are evaluated per call, the rest is cached by the shapes it sees."""
+import numpy as np
+
+from ..errors import ClgraphError, node_message
+from ..graph.basic import Constant
+
+__all__ = ["HOST_VALUE_LIMIT", "host_nodes", "infer_shapes", "ShapeCache"]
+
+# a host-computed value larger than this is not worth computing on the host
+HOST_VALUE_LIMIT = 64
+
+
+def host_nodes(nodes, host_inputs=()):
+    """Nodes whose outputs are known on the host before any launch: Shape nodes, and
+    host-evaluable nodes whose inputs are such outputs, integer scalar inputs (the
+    minibatch index of `givens`) or constants."""
+    from_shapes, result = set(host_inputs), set()
+
+    def small_constant(v):
+        return isinstance(v, Constant) and v.data.size <= HOST_VALUE_LIMIT
+
+    for node in nodes:
+        op = node.op
+        if getattr(op, "host_only", False) or (
+                getattr(op, "host_evaluable", False)
+                and all(i in from_shapes or small_constant(i) for i in node.inputs)
+                and (any(i in from_shapes for i in node.inputs) or not op.view)):
+            result.add(node)
+            from_shapes.update(node.outputs)
+    return result
+
+
+def infer_shapes(nodes, known, hosted=frozenset(), known_values=None):
+    """({var: shape}, {var: host value}) for every variable of `nodes` (toposorted),
+    from the shapes of the free variables (and the values of host-known inputs)."""
+    shapes, values = dict(known), dict(known_values or {})
+    for node in nodes:
+        in_shapes = [shapes[i] if i in shapes else _const_shape(i) for i in node.inputs]
+        in_values = [values.get(i, i.data if isinstance(i, Constant) else None) for i in node.inputs]
+        out = node.op.infer_shape(node, in_shapes, in_values)
+        for var, shape in zip(node.outputs, out):
+            shapes[var] = tuple(int(s) for s in shape)
+        if node in hosted:
+            op = node.op
+            outs = op.host_value(node, in_shapes) if op.host_only else op.perform(node, in_values)
+            for var, value in zip(node.outputs, outs):
+                if np.size(value) > HOST_VALUE_LIMIT:
+                    raise ClgraphError(node_message(node, f"{node.op}: a value computed from shapes has "
+                                                          f"{np.size(value)} elements; that is not a shape"))
+                values[var] = np.asarray(value, dtype=var.dtype)
+    return shapes, values
+
+
+class ShapeCache:
+    """infer_shapes for one plan, cached per call signature (see the module doc)."""
+
+    def __init__(self, nodes, hosted, host_inputs):
+        self.nodes, self.hosted, self.host_inputs = nodes, hosted, list(host_inputs)
+        self._cache = {}
+        self._value_split = self._split_value_nodes()
+
+    def _split_value_nodes(self):
+        """The nodes whose results depend on the values of host-known inputs (index
+        arithmetic, and the slices it feeds: data[i * bs:(i + 1) * bs]), and the rest,
+        whose shapes follow from the shapes alone. None when the first group needs a
+        shape from the second (then nothing is cached by shape)."""
+        value_vars, first = set(self.host_inputs), []
+        for node in self.nodes:
+            if any(i in value_vars for i in node.inputs):
+                first.append(node)
+                if node in self.hosted:
+                    value_vars.update(node.outputs)
+        inside = set(first)
+        for node in first:
+            for i in node.inputs:
+                if i.owner is not None and i.owner not in inside:
+                    return None
+        return first, [n for n in self.nodes if n not in inside]
+
+    def __call__(self, known, known_values=None):
+        """(shapes, host values) of every variable, given {variable: shape} for the free
+        ones and the values of host-known inputs. The value-dependent nodes are
+        evaluated on each call (a few index computations); the rest is cached by the
+        shapes they see, so the calls of an epoch (same batch size, a new index each
+        time) do no other shape arithmetic."""
+        known_values = known_values or {}
+        if self._value_split is None or not known_values:
+            key = tuple(known.values()) + tuple(v.item() for v in known_values.values())
+            cached = self._cache.get(key)
+            if cached is None:
+                cached = infer_shapes(self.nodes, known, self.hosted, known_values)
+                self._remember(key, cached)
+            return cached
+        first, rest = self._value_split
+        shapes, values = infer_shapes(first, known, self.hosted, known_values)
+        key = tuple(shapes.values())
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = infer_shapes(rest, shapes, self.hosted, {})
+            self._remember(key, cached)
+        merged = dict(cached[0])
+        merged.update(shapes)
+        values.update(cached[1])
+        return merged, values
+
+    def _remember(self, key, entry):
+        if len(self._cache) > 64:
+            self._cache.clear()
+        self._cache[key] = entry
+
+
+def _const_shape(var):
+    if isinstance(var, Constant):
+        return var.data.shape
+    raise KeyError(var)
