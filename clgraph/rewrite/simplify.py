@@ -3,6 +3,7 @@ an operand are removed.
 
     x * 1, 1 * x, x / 1, x - 0, x + 0, 0 + x  -> x       --x -> x
     log(exp(x)) -> x                                     x - x -> zeros (integers)
+    sum/mean/prod/max/min over no axes -> x (cast)       second(a, b) -> b (same type)
 
 Each rule keeps the output's type: the constant must not broadcast the operand (the
 operand's broadcastable pattern is the output's: `x * ones((3, 3))` with a row x is a
@@ -94,4 +95,24 @@ def integer_self_subtraction(node):
     return None
 
 
-RULES = [remove_neutral, double_negation, log_of_exp, integer_self_subtraction]
+def reduction_over_no_axes(node):
+    """sum/mean/prod/max/min over no axes (the mean of a scalar loss) -> x, cast to the
+    result's dtype as the reduction would: a kernel less, same values."""
+    from ..ops.reduce import Reduce
+    op = node.op
+    if isinstance(op, Reduce) and not op.axes and op.kind in ("sum", "mean", "prod", "max", "min"):
+        return [as_output(node.inputs[0], node.outputs[0])] if node.inputs[0].broadcastable == \
+            node.outputs[0].broadcastable else None
+    return None
+
+
+def second_of_same_type(node):
+    """second(a, b) (b broadcast to a's shape, from gradients of fill) -> b when b
+    already has the result's type."""
+    if _scalar_name(node.outputs[0]) == "second" and node.inputs[1].type == node.outputs[0].type:
+        return [node.inputs[1]]
+    return None
+
+
+RULES = [remove_neutral, double_negation, log_of_exp, integer_self_subtraction, reduction_over_no_axes,
+         second_of_same_type]

@@ -110,3 +110,32 @@ def test_outputs_and_updates_that_become_inputs_still_get_their_own_buffer():
     np.testing.assert_array_equal(w.get_value(), [[1, 3], [2, 4]])
     f(v)
     np.testing.assert_array_equal(w.get_value(), [[1, 2], [3, 4]])
+
+
+def test_reductions_over_no_axes_disappear(rng):
+    from clgraph.ops.reduce import Reduce
+    s = T.fscalar("s")
+    xi = T.iscalar("i")
+    outs = [Reduce("mean", ())(s), Reduce("sum", ())(s), Reduce("max", ())(s), Reduce("mean", ())(xi)]
+    after = apply_pass("simplify", *outs)
+    assert after[0] is s and after[1] is s and after[2] is s
+    assert op_names(after[3]) == ["cast_float64"]  # numpy: the mean of ints is float64
+    f, f0 = compile_both([s, xi], outs)
+    got, plain = f(2.5, 7), f0(2.5, 7)
+    assert [g.dtype for g in got] == [p.dtype for p in plain] == ["float32"] * 3 + ["float64"]
+    np.testing.assert_array_equal(got, plain)
+
+
+def test_second_of_an_operand_of_the_result_type():
+    from clgraph.ops.elemwise import Elemwise
+    from clgraph.ops.scalar import SCALAR_OPS
+    a, b = T.fmatrix("a"), T.fmatrix("b")
+    y = Elemwise(SCALAR_OPS["second"])(a, b)
+    assert apply_pass("simplify", y) is b
+    row = T.TensorType("float32", (True, False))("row")
+    z = Elemwise(SCALAR_OPS["second"])(a, row)  # broadcasts: kept
+    assert apply_pass("simplify", z) is z
+    f, f0 = compile_both([a, b, row], [y, z], on_unused_input="ignore")
+    av, bv, rv = X, X[::-1] * 2, X[:1] + 1
+    for g, p in zip(f(av, bv, rv), f0(av, bv, rv)):
+        np.testing.assert_array_equal(g, p)
