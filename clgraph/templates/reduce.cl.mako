@@ -260,6 +260,7 @@ ${unravel_keep("j", keep)}\
 % if variant == "inner":
 <% outer_red = red[:-1] %>\
     /* the last (reduced) axis in vectors of ${width}, ${unroll} at a time, then its tail */
+    int vector_used = 0;
 % if kahan:
     ${vt(acc_ctype, width)} vtot = 0, vcomp = 0;
 % else:
@@ -281,6 +282,7 @@ ${sp}long i${last} = lo;
 ${sp}const long end = hi;
 % endif
 <% load = lambda u: (lambda a: ("vload%d(%d, %s + %s_r + i%d)" % (width, u, a.name, a.name, last)) if a.access == "vec" else "(%s)(%s[%s_r])" % (vt(a.ctype, width), a.name, a.name)) %>\
+${sp}vector_used |= i${last} + ${step} <= end;
 % if kahan:
 ${sp}while (i${last} + ${step} <= end) {
 ${sp}    /* plain vector sums over a block, then one compensated fold */
@@ -314,7 +316,9 @@ ${element(1, "0", pad + 4, sload)}\
 ${combine(1, "acc", "comp", result, pad + 4)}\
 ${sp}}
     ${"    " * len(outer_red)}}
-    /* fold the vector lanes (and their compensations) into the scalar result */
+    /* fold the vector lanes (and their compensations) into the scalar result; rows
+       shorter than ${step} never filled them */
+    if (vector_used) {
 % if kahan:
     ${acc_ctype} lanes[${2 * width}];
     vstore${width}(vtot, 0, lanes);
@@ -333,6 +337,7 @@ ${combine(1, "acc", "comp", "lane", 8)}\
 ${combine(1, "acc", None, "lane", 8)}\
     }
 % endif
+    }
 % else:
 ${loops(red, 4)}\
     ${"    " * len(red)}{
