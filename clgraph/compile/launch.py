@@ -47,12 +47,11 @@ def launches(step, step_index, ins, outs, host_value, pool, taken, flag):
         taken.append(arr.buffer)
         buffers.append(arr.buffer)
     result = []
-    n_arrays = len(arrays)
     for (name, gsize, lsize, args), arg_slots in zip(launches, slots):
         args = list(args)
-        for pos, src in arg_slots:
+        for pos, src, with_offset in arg_slots:
             args[pos] = buffers[src]
-            if patch_offsets and src < n_arrays:
+            if patch_offsets and with_offset:
                 args[pos + 1] = np.int64(arrays[src].offset)
         if getattr(kern, "checks_indices", False):
             args += [flag.buffer, np.int32(step_index + 1)]
@@ -92,9 +91,18 @@ def _record_launches(step, ins, outs, values, pool):
             same = [k for k, a in enumerate(arrays) if a.buffer is arg]
             nxt = args[pos + 1] if pos + 1 < len(args) else None
             exact = [k for k in same if isinstance(nxt, (int, np.integer)) and int(nxt) == arrays[k].offset]
-            if same[0] < n_operands and len(exact) != 1:
+            if len(exact) == 1 and exact[0] < n_operands:
+                arg_slots.append((pos, exact[0], True))
+                continue
+            earlier = [src for _, src, with_offset in arg_slots if with_offset and arrays[src].buffer is arg]
+            if same[0] < n_operands and len(set(earlier)) == 1:
+                # the same operand again without its offset (a reduce's output doubling
+                # as its unused partials buffer)
+                arg_slots.append((pos, earlier[0], False))
+                continue
+            if same[0] < n_operands:
                 offset_follows = False  # no offset after it, or not one operand's alone
-            arg_slots.append((pos, exact[0] if len(exact) == 1 else same[0]))
+            arg_slots.append((pos, same[0], False))
         slots.append(arg_slots)
     return launches, slots, scratch_shapes, offset_follows
 
