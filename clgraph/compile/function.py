@@ -20,7 +20,7 @@ from ..errors import (ClgraphError, DTypeError, InputError, MissingInputError, S
 from ..graph.basic import Constant, Variable, ancestors, as_variable, clone_replace
 from ..rewrite import rewrite
 from ..runtime import device as _device
-from ..runtime.arrays import materialize
+from ..runtime.arrays import Holding, materialize
 from ..shared import SharedVariable, _pool
 from .nanguard import NanGuard, guard_mode
 from .plan import Plan
@@ -72,6 +72,7 @@ class Function:
         # integer scalar inputs are known on the host at call time: indices and slice
         # bounds computed from them (givens={x: data[i * bs:(i + 1) * bs]}) need no sync
         self._host_inputs = [v for v in self.inputs if v.ndim == 0 and np.dtype(v.dtype).kind in "iub"]
+        self._host_input_set = set(self._host_inputs)
         self.plan = Plan(roots, self.device, self._host_inputs)
         self.plan.plan_in_place([(s, v) for (s, _), v in zip(self.updates, self._update_vars)], self._out_vars)
         self._constants = {}
@@ -189,9 +190,11 @@ class Function:
         host_values = {v: a for v, a in zip(self.inputs, arrays) if v in self._host_inputs}
         shapes, values = self.plan.infer_shapes(known, host_values)
         self._check_update_shapes(shapes)
-        taken = []
+        taken = Holding()
         try:
             for v, a in zip(self.inputs, arrays):
+                if v in self._host_input_set:
+                    continue  # used on the host; uploaded by the plan if a kernel reads it
                 arr = env[v] = pool.upload(queue, a)
                 taken.append(arr.buffer)
             flag = self.plan.enqueue(env, shapes, values, queue, pool, taken, on_launch,
@@ -219,7 +222,8 @@ class Function:
         for arr in new:
             pool.hold(arr.buffer)
         for (shared_var, _), arr in zip(self.updates, new):
-            shared_var.container = arr
+            if shared_var.container is not arr:  # (written in place: nothing to swap)
+                shared_var.container = arr
         for arr in new:
             pool.release(arr.buffer)
         adopted = {arr.buffer.int_ptr for arr in new}

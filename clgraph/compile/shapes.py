@@ -102,10 +102,10 @@ class ShapeCache:
         if cached is None:
             cached = infer_shapes(rest, shapes, self.hosted, {})
             self._remember(key, cached)
-        merged = dict(cached[0])
-        merged.update(shapes)
+        # the entry's shapes include these (equal: they are its key); the values of the
+        # value-dependent nodes are this call's
         values.update(cached[1])
-        return merged, values
+        return cached[0], values
 
     def _remember(self, key, entry):
         if len(self._cache) > 64:
