@@ -52,7 +52,7 @@ def launches(step, step_index, ins, outs, host_value, pool, taken, flag):
         for pos, src, with_offset in arg_slots:
             args[pos] = buffers[src]
             if patch_offsets and with_offset:
-                args[pos + 1] = np.int64(arrays[src].offset)
+                args[pos + 1] = arrays[src].offset  # (typed kernels take Python ints)
         if getattr(kern, "checks_indices", False):
             args += [flag.buffer, np.int32(step_index + 1)]
         result.append((name, gsize, lsize, args))

@@ -281,7 +281,8 @@ class Plan:
                 continue
             outs = []
             for var in step.outputs:
-                arr = in_place_target(self._in_place, var, shapes[var], pool) if in_place else None
+                arr = in_place_target(self._in_place, var, shapes[var], pool) \
+                    if in_place and var in self._in_place else None
                 if arr is None:
                     arr = pool.alloc(shapes[var], var.dtype)
                     taken.append(arr.buffer)
