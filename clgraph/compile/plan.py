@@ -65,6 +65,8 @@ class Plan:
             units.setdefault(unit_of[node], []).append(node)
         used_outside = set(self.roots)
         for node in self.nodes:
+            if getattr(node.op, "host_only", False):
+                continue  # x.shape needs no values: no buffer for x on its account
             for inp in node.inputs:
                 if inp.owner is not None and unit_of[inp.owner] != unit_of[node]:
                     used_outside.add(inp)
@@ -103,13 +105,21 @@ class Plan:
                 raise ClgraphError(node_message(node, f"{op} has no OpenCL implementation in clgraph yet"))
         return steps
 
+    def _value_consumers(self):
+        """{variable: the nodes that read its values}: x.shape (a host-only node) reads
+        only the shape, which is known without computing x."""
+        consumers = {}
+        for node in self.nodes:
+            if getattr(node.op, "host_only", False):
+                continue
+            for i in node.inputs:
+                consumers.setdefault(i, []).append(node)
+        return consumers
+
     def _fuse_prologues(self, nodes, groups, unit_of):
         """An elementwise group whose only result feeds one reduction runs inside the
         reduction kernel: sum(x ** 2) reads x once and writes nothing in between."""
-        consumers = {}
-        for node in self.nodes:
-            for i in node.inputs:
-                consumers.setdefault(i, []).append(node)
+        consumers = self._value_consumers()
         roots = set(self.roots)
         for node in nodes:
             if not isinstance(node.op, Reduce):
@@ -132,10 +142,7 @@ class Plan:
         runs as the GEMM kernel's epilogue: tanh(dot(x, W) + b) is one kernel that
         writes only its result. The product must feed only that group, and the group
         must leave one result, of the product's dtype and broadcast pattern."""
-        consumers = {}
-        for node in self.nodes:
-            for i in node.inputs:
-                consumers.setdefault(i, []).append(node)
+        consumers = self._value_consumers()
         roots, fused, claimed = set(self.roots), set(), set()
         for node in nodes:
             if node.op.family != "gemm" or node.outputs[0].ndim != 2 or node.inputs[0].ndim != 2 \

@@ -90,3 +90,4 @@ def test_host_computed_values_uploaded_once_per_value(rng):
         v = rng.normal(size=(rows, 4)).astype("float32")
         np.testing.assert_allclose(f(v), v.mean(axis=0) * rows, rtol=1e-5, atol=1e-6)
     assert len(f.plan._uploaded) <= 2
+
