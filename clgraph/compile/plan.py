@@ -67,7 +67,7 @@ class Plan:
         for node in self.nodes:
             if getattr(node.op, "host_only", False):
                 continue  # x.shape needs no values: no buffer for x on its account
-            for inp in node.inputs:
+            for inp in value_inputs(node):
                 if inp.owner is not None and unit_of[inp.owner] != unit_of[node]:
                     used_outside.add(inp)
         steps = []
@@ -106,13 +106,13 @@ class Plan:
         return steps
 
     def _value_consumers(self):
-        """{variable: the nodes that read its values}: x.shape (a host-only node) reads
-        only the shape, which is known without computing x."""
+        """{variable: the nodes that read its values}: x.shape (a host-only node) and
+        second(x, g) read only x's shape, which is known without computing x."""
         consumers = {}
         for node in self.nodes:
             if getattr(node.op, "host_only", False):
                 continue
-            for i in node.inputs:
+            for i in value_inputs(node):
                 consumers.setdefault(i, []).append(node)
         return consumers
 
@@ -132,7 +132,7 @@ class Plan:
             inside = set(members)
             needed = [n.outputs[0] for n in members
                       if n.outputs[0] in roots or any(c not in inside for c in consumers.get(n.outputs[0], []))]
-            if needed == [x]:
+            if needed == [x] and not _reads_a_shape_only(members):
                 for n in members:
                     unit_of[n] = ("n", id(node))
                 unit_of[node] = ("n", id(node))
@@ -343,10 +343,28 @@ class Plan:
 
 
 def _external_inputs(nodes):
-    """Inputs of a group of nodes that are not computed inside it, in first-use order."""
+    """Inputs of a group of nodes that are not computed inside it, in first-use order
+    (not those whose values no node reads: the shape operand of `second`)."""
     inside, inputs = set(nodes), []
     for n in nodes:
-        for i in n.inputs:
+        for i in value_inputs(n):
             if i.owner not in inside and i not in inputs:
                 inputs.append(i)
     return inputs
+
+
+def value_inputs(node):
+    """The inputs whose values `node` reads. second(a, b) (b broadcast to a's shape, from
+    the gradient of a sum or mean) needs only a's shape, which is known without a."""
+    op = node.op
+    if isinstance(op, Elemwise) and op.scalar_op.name == "second" and node.inputs[0] is not node.inputs[1]:
+        return node.inputs[1:]
+    return node.inputs
+
+
+def _reads_a_shape_only(members):
+    """True if a group has a `second` whose shape operand comes from outside: its loop
+    shape is then not any operand's (fine for an elementwise kernel, which loops over its
+    result; not for a reduction, which takes its loop from the operands)."""
+    inside = set(members)
+    return any(value_inputs(n) is not n.inputs and n.inputs[0].owner not in inside for n in members)

@@ -54,6 +54,8 @@ def build_body(nodes, inputs, access):
         operands.append(SimpleNamespace(name=f"in{k}", var=names[v], ctype=ctype(v.dtype), dtype=v.dtype,
                                         access=access(v), variable=v))
     for node in nodes:
+        if node.op.scalar_op.name == "second":  # its shape operand is not read
+            names.setdefault(node.inputs[0], "0")
         out = node.outputs[0]
         names[out] = f"t{len(stmts)}"
         sop = node.op.scalar_op

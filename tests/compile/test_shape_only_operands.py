@@ -1,0 +1,39 @@
+"""second(x, g) (g broadcast to x's shape, from gradients of sums and means) reads only
+x's shape: x need not be stored, and its producer can run inside a reduction."""
+import numpy as np
+
+import clgraph
+import clgraph.tensor as T
+from clgraph.ops.elemwise import Elemwise
+from clgraph.ops.scalar import SCALAR_OPS
+
+second = Elemwise(SCALAR_OPS["second"])
+
+
+def test_a_product_needed_only_for_its_shape_fuses_into_its_sum(rng):
+    x, w = T.fmatrix("x"), T.fvector("w")
+    p = x * w
+    g = T.fscalar("g")
+    f = clgraph.function([x, w, g], [p.sum(axis=0), second(p, g)])
+    assert len(f.kernels) == 2  # the sum (with x * w inside) and the fill; p is never stored
+    xv = rng.normal(size=(4, 3)).astype("float32")
+    wv = rng.normal(size=3).astype("float32")
+    s, filled = f(xv, wv, 2.5)
+    np.testing.assert_allclose(s, (xv * wv).sum(axis=0), rtol=1e-5)
+    np.testing.assert_array_equal(filled, np.full((4, 3), 2.5, "float32"))
+
+
+def test_a_sum_of_a_fill_takes_its_loop_from_the_shape(rng):
+    """The reduction of second(x, c) must count x's elements although it reads none."""
+    x, c = T.fmatrix("x"), T.fscalar("c")
+    f = clgraph.function([x, c], [second(x, c).sum(), second(T.exp(x), c).sum(axis=1)])
+    xv = rng.normal(size=(5, 7)).astype("float32")
+    total, rows = f(xv, 1.5)
+    np.testing.assert_allclose(total, 1.5 * 35, rtol=1e-6)
+    np.testing.assert_allclose(rows, np.full(5, 1.5 * 7), rtol=1e-6)
+
+
+def test_gradients_through_means_and_sums(rng):
+    from opcheck import check_grad
+    check_grad(lambda x, w: T.mean(T.sum(T.tanh(x * w), axis=0) ** 2), rng.normal(size=(4, 3)),
+               rng.normal(size=3))
