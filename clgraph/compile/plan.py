@@ -80,8 +80,8 @@ class Plan:
             elif epilogue_of.intersection(members):
                 (dot,) = epilogue_of.intersection(members)
                 tail = [m for m in members if m is not dot]
-                kern = GemmKernel(f"k{k}_gemm", dot, tail, _external_inputs(tail))
-                outputs = [tail[-1].outputs[0]]
+                outputs = [n.outputs[0] for n in tail if n.outputs[0] in used_outside]
+                kern = GemmKernel(f"k{k}_gemm", dot, tail, _external_inputs(tail), outputs)
                 steps.append(KernelStep(kern, kern.buffer_inputs, outputs, members))
             elif isinstance(op, Elemwise):
                 inputs = _external_inputs(members)
@@ -141,7 +141,8 @@ class Plan:
         """An elementwise group that consumes a matrix product and nothing else needs
         runs as the GEMM kernel's epilogue: tanh(dot(x, W) + b) is one kernel that
         writes only its result. The product must feed only that group, and the group
-        must leave one result, of the product's dtype and broadcast pattern."""
+        must leave results of the product's dtype and broadcast pattern (an optimizer's
+        new velocity and parameter from the weight gradient)."""
         consumers = self._value_consumers()
         roots, fused, claimed = set(self.roots), set(), set()
         for node in nodes:
@@ -158,8 +159,7 @@ class Plan:
             inside = set(members)
             needed = [n.outputs[0] for n in members
                       if n.outputs[0] in roots or any(c not in inside for c in consumers.get(n.outputs[0], []))]
-            if len(needed) != 1 or needed[0] is not members[-1].outputs[0] or needed[0].dtype != d.dtype \
-                    or needed[0].broadcastable != d.broadcastable:
+            if not needed or any(v.dtype != d.dtype or v.broadcastable != d.broadcastable for v in needed):
                 continue
             unit_of[node] = unit
             fused.add(node)

@@ -23,7 +23,7 @@ def launch_flops(kernel, ins, outs):
     """2*M*N*K (times batch and summed batch axes) for a GEMM launch, else None."""
     if getattr(kernel, "family", None) != "gemm":
         return None
-    (a, b), (c,) = ins[:2], outs  # further inputs: operands of a fused epilogue
+    (a, b), c = ins[:2], outs[0]  # further arrays: operands and results of a fused epilogue
     nk, ns = kernel.nkeep, kernel.nsum
     summed = 1
     for x, y in zip(a.shape[nk:nk + ns], b.shape[nk:nk + ns]):

@@ -30,6 +30,10 @@ T, VT = ctype, "%s%d" % (ctype, vw)
 ,
     __global const ${o.ctype} *restrict ${o.name}, const long ${o.name}_off, const long ${o.name}_sm, const long ${o.name}_sn\
 % endfor
+% for o in (epi["more"] if epi else []):
+,
+    __global ${o.ctype} *restrict ${o.name}, const long ${o.name}_off, const long ${o.name}_sm, const long ${o.name}_sn\
+% endfor
 </%def>
 ## dst = the epilogue of the product value `value` at output (m, n)
 <%def name="epilogue(m, n, value, dst, pad)">\
@@ -46,6 +50,9 @@ ${sp}    const ${k.ctype} ${k.var} = ${k.literal};
 ${sp}    ${st.code(1, "0")}
 % endfor
 ${sp}    ${dst} = (${T})${epi["result"]};
+% for o in epi["more"]:
+${sp}    ${o.name}[${o.name}_off + (${m}) * ${o.name}_sm + (${n}) * ${o.name}_sn] = ${o.var};
+% endfor
 ${sp}}
 </%def>
 ## A, B, C moved to this work-item's kept batch index (global id 2)

@@ -87,3 +87,24 @@ def test_a_sum_of_two_products_fuses_one_of_them(rng):
     f = clgraph.function([xa, xb, xc, xd], T.tanh(T.dot(xa, xb) + T.dot(xc, xd)))
     assert [k.name.split("_")[1] for k in f.kernels] == ["gemm", "gemm"]
     np.testing.assert_allclose(f(a, b, c, d), np.tanh(a @ b + c @ d), rtol=1e-5, atol=1e-5)
+
+
+def test_an_update_with_two_results_runs_in_the_weight_gradient_kernel(kind, rng):
+    """Nesterov momentum from a weight gradient: the new velocity and the new weights
+    are both written by the GEMM that computes the gradient (K long enough for several
+    k-panels on the CPU kernel)."""
+    h = rng.normal(size=(600, 7)).astype("float32")
+    g = rng.normal(size=(600, 5)).astype("float32")
+    w0 = rng.normal(size=(7, 5)).astype("float32")
+    v0 = rng.normal(size=(7, 5)).astype("float32")
+    H, G = T.fmatrix("h"), T.fmatrix("g")
+    w, v = clgraph.shared(w0), clgraph.shared(v0)
+    grad = T.dot(H.T, G)
+    new_v = 0.9 * v - 0.01 * grad
+    step = clgraph.function([H, G], [], updates=[(v, new_v), (w, w + 0.9 * new_v - 0.01 * grad)])
+    assert len(step.kernels) == 1 and "gemm" in step.kernels[0].name
+    step(h, g)
+    want_grad = h.T.astype(np.float64) @ g
+    want_v = 0.9 * v0 - 0.01 * want_grad
+    np.testing.assert_allclose(v.get_value(), want_v, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(w.get_value(), w0 + 0.9 * want_v - 0.01 * want_grad, rtol=1e-4, atol=1e-4)

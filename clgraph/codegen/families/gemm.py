@@ -38,12 +38,13 @@ class GemmKernel:
     #: 'cpu' or 'gpu' forces that kernel kind (tests run the GPU kernel on a CPU device)
     force_kind = None
 
-    def __init__(self, name, node, epilogue=(), epilogue_inputs=()):
+    def __init__(self, name, node, epilogue=(), epilogue_inputs=(), epilogue_outputs=()):
         from ...runtime import device as _device
         a, b = node.inputs
         dtype = node.outputs[0].dtype
         self.name, self.dtypes, self.buffer_inputs = name, {dtype}, [a, b]
-        self.epi = self._epilogue(node.outputs[0], list(epilogue), list(epilogue_inputs)) if epilogue else None
+        self.epi = self._epilogue(node.outputs[0], list(epilogue), list(epilogue_inputs),
+                                  list(epilogue_outputs) or [epilogue[-1].outputs[0]]) if epilogue else None
         self.nsum = node.op.nsum
         self.nkeep = a.ndim - 2 - self.nsum
         dev = _device.current()
@@ -61,24 +62,28 @@ class GemmKernel:
             wanted.append((None, None))  # the layout is only known at run time
         self._variants = [self._variant(au, bu) for au, bu in wanted]
         nargs = 4 + 4 * self.nkeep + 3 * self.nsum
-        self.arg_dtypes = [np.int64] * nargs + [None, np.int64, np.int64, np.int64] * (3 + len(self.epi["inputs"]
-                                                                                         if self.epi else []))
+        extra = len(self.epi["inputs"]) + len(self.epi["more"]) if self.epi else 0
+        self.arg_dtypes = [np.int64] * nargs + [None, np.int64, np.int64, np.int64] * (3 + extra)
         #: the kernels this step's program holds; launch() names the one to run
         self.variants = [v["name"] for v in self._variants]
         self.kwargs = dict(variants=self._variants, ctype=ctype(dtype), vw=self.vw, nkeep=self.nkeep,
                            nsum=self.nsum, epi=self.epi)
 
-    def _epilogue(self, product, nodes, inputs):
+    def _epilogue(self, product, nodes, inputs, outputs):
         """An elementwise group applied to the product (bias, activation) as it is
         stored: the template evaluates it per output element, reading the group's other
-        operands at (m, n) through their strides (0 where they broadcast)."""
+        operands at (m, n) through their strides (0 where they broadcast). The first
+        result goes to C (which also holds the partial sums between k-panels), further
+        results (an optimizer's two updates) to their own arrays."""
         operands, consts, stmts, names = build_body(nodes, inputs, lambda v: "strided")
         others = [o for o in operands if o.variable is not product]
         (acc,) = [o.var for o in operands if o.variable is product]
         self.buffer_inputs += [o.variable for o in others]
         self.dtypes |= {o.dtype for o in others} | {k.dtype for k in consts} | \
             {st.out_dtype for st in stmts} | {st.compute for st in stmts}
-        return dict(acc=acc, inputs=others, consts=consts, stmts=stmts, result=names[nodes[-1].outputs[0]])
+        from types import SimpleNamespace
+        more = [SimpleNamespace(name=f"res{k}", var=names[v], ctype=ctype(v.dtype)) for k, v in enumerate(outputs[1:], 1)]
+        return dict(acc=acc, inputs=others, consts=consts, stmts=stmts, result=names[outputs[0]], more=more)
 
     def _variant(self, a_unit, b_unit):
         """Template parameters of one kernel. An A with unit stride along m is copied
@@ -101,7 +106,7 @@ class GemmKernel:
         return self.kwargs
 
     def launch(self, in_arrays, out_arrays):
-        (a, b), extra, (c,) = in_arrays[:2], in_arrays[2:], out_arrays
+        (a, b), extra, (c, *more) = in_arrays[:2], in_arrays[2:], out_arrays
         nk, ns = self.nkeep, self.nsum
         M, K, N = a.shape[-2], a.shape[-1], b.shape[-1]
         # batch axes: a length-1 side of a broadcast axis is read with stride 0
@@ -146,7 +151,7 @@ class GemmKernel:
         args += [a.buffer, i64(a.offset), i64(g["a_sm"]), i64(g["a_sk"]),
                  b.buffer, i64(b.offset), i64(g["b_sk"]), i64(g["b_sn"]),
                  c.buffer, i64(c.offset), i64(g["c_sm"]), i64(g["c_sn"])]
-        for arr in extra:  # epilogue operands, read at (m, n) of the kernel's orientation
+        for arr in extra + more:  # epilogue operands and results, at (m, n) of the kernel's orientation
             sm, sn = (0 if n == 1 else st for n, st in zip(arr.shape[-2:], arr.strides[-2:]))
             args += [arr.buffer, i64(arr.offset)] + ([i64(sn), i64(sm)] if swap else [i64(sm), i64(sn)])
         return gsize, lsize, args, variant["name"]
