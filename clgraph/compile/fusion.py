@@ -36,7 +36,34 @@ def elemwise_groups(nodes):
                 del groups[old]
             group_of[m] = gid
         groups[gid] = sorted(members, key=pos.__getitem__)
-    return sorted(groups.values(), key=lambda g: pos[g[-1]])
+    return _merge_scalar_groups(sorted(groups.values(), key=lambda g: pos[g[-1]]), pos)
+
+
+def _merge_scalar_groups(groups, pos):
+    """Groups of one-element values (an iteration counter and the learning rate computed
+    from it) become one kernel when no path runs between them: their shapes are equal
+    whatever the inputs, so one launch computes them all."""
+    by_id = {id(g): g for g in groups}
+    group_of = {n: id(g) for g in groups for n in g}
+    merged, current = [], None
+    for group in groups:
+        if not all(group[0].outputs[0].broadcastable) or any(
+                n.outputs[0].broadcastable != group[0].outputs[0].broadcastable for n in group):
+            merged.append(group)
+            continue
+        if current is not None and current[0].outputs[0].broadcastable == group[0].outputs[0].broadcastable \
+                and not _has_cycle(set(current) | set(group), pos, group_of, by_id):
+            current[:] = sorted(set(current) | set(group), key=pos.__getitem__)
+            for n in current:  # the merged group stands as one kernel in later checks
+                group_of[n] = id(current)
+            by_id[id(current)] = current
+            continue
+        current = list(group)
+        merged.append(current)
+        by_id[id(current)] = current
+        for n in current:
+            group_of[n] = id(current)
+    return merged
 
 
 def _has_cycle(union, pos, group_of=None, groups=None):

@@ -16,3 +16,19 @@ def test_a_shape_read_does_not_keep_a_prologue_out_of_its_reduction(rng):
     s, n = f(v)
     np.testing.assert_allclose(s, np.exp(v).sum(axis=1), rtol=1e-5)
     assert n == 10
+
+
+def test_independent_one_element_values_share_a_kernel():
+    """An iteration counter, a learning rate from it and a scalar from a reduction: one
+    kernel for the three (after the reduction), not three."""
+    it = clgraph.shared(np.float32(4))
+    x = T.fmatrix("x")
+    lr = 0.1 / (1 + 0.5 * it)
+    scale = T.maximum(x.sum(), 1) * 2
+    f = clgraph.function([x], [lr * 3, scale], updates=[(it, it + 1)])
+    assert len(f.kernels) == 2
+    for k in range(3):
+        a, b = f(np.ones((2, 3), "float32"))
+        np.testing.assert_allclose(a, 0.3 / (1 + 0.5 * (4 + k)), rtol=1e-6)
+        assert b == 12
+    assert it.get_value() == 7
