@@ -57,8 +57,10 @@ class Plan:
         device_nodes = [n for n in self.nodes if n not in self.hosted]
         groups = elemwise_groups(device_nodes)
         unit_of = {n: ("g", k) for k, g in enumerate(groups) for n in g}
+        self._prologue_members = {}
         self._fuse_prologues(device_nodes, groups, unit_of)
         epilogue_of = self._fuse_epilogues(device_nodes, groups, unit_of)
+        self._fuse_reduce_epilogues(device_nodes, groups, unit_of)
         units = {}
         for node in self.nodes:
             unit_of.setdefault(node, ("n", id(node)))
@@ -83,6 +85,14 @@ class Plan:
                 outputs = [n.outputs[0] for n in tail if n.outputs[0] in used_outside]
                 kern = GemmKernel(f"k{k}_gemm", dot, tail, _external_inputs(tail), outputs)
                 steps.append(KernelStep(kern, kern.buffer_inputs, outputs, members))
+            elif len(members) > 1 and any(isinstance(m.op, Reduce) for m in members):
+                red = next(m for m in members if isinstance(m.op, Reduce))
+                pro = [m for m in members if m in self._prologue_members.get(red, ())]
+                tail = [m for m in members if m is not red and m not in pro]
+                outputs = [n.outputs[0] for n in tail if n.outputs[0] in used_outside] if tail else red.outputs
+                kern = ReduceKernel(f"k{k}_reduce", red, pro, _external_inputs(pro) if pro else None, tail,
+                                    _external_inputs(tail), outputs)
+                steps.append(KernelStep(kern, kern.buffer_inputs, outputs, members))
             elif isinstance(op, Elemwise):
                 inputs = _external_inputs(members)
                 outputs = [n.outputs[0] for n in members if n.outputs[0] in used_outside]
@@ -93,10 +103,6 @@ class Plan:
                 steps.append(ViewStep(node))
             elif getattr(op, "host_loop", False):
                 steps.append(LoopStep(node))
-            elif isinstance(op, Reduce) and len(members) > 1:
-                prologue = members[:-1]
-                kern = ReduceKernel(f"k{k}_reduce", node, prologue, _external_inputs(prologue))
-                steps.append(KernelStep(kern, kern.buffer_inputs, node.outputs, members))
             elif op.family in FAMILIES:
                 name = re.sub(r"\W", "_", f"k{k}_{op.family}")
                 kern = FAMILIES[op.family](name, node)
@@ -136,6 +142,7 @@ class Plan:
                 for n in members:
                     unit_of[n] = ("n", id(node))
                 unit_of[node] = ("n", id(node))
+                self._prologue_members[node] = set(members)
 
     def _fuse_epilogues(self, nodes, groups, unit_of):
         """An elementwise group that consumes a matrix product and nothing else needs
@@ -165,6 +172,40 @@ class Plan:
             fused.add(node)
             claimed.add(unit)
         return fused
+
+    def _fuse_reduce_epilogues(self, nodes, groups, unit_of):
+        """An elementwise group that consumes a reduction's result and nothing else needs
+        runs as the reduction writes it: a bias gradient and the optimizer's update of
+        the bias are one kernel. Its other operands must hold one element per result
+        (contiguous, the result's pattern) or be scalars; its results must have the
+        reduction's dtype and pattern."""
+        consumers = self._value_consumers()
+        roots = set(self.roots)
+        for node in nodes:
+            op = node.op
+            if not isinstance(op, Reduce) or op.kind not in ("sum", "mean", "prod", "max", "min"):
+                continue
+            d = node.outputs[0]
+            users = consumers.get(d, [])
+            unit = unit_of.get(users[0]) if users else None
+            if d in roots or unit is None or unit[0] != "g" or any(unit_of.get(u) != unit for u in users):
+                continue
+            members = groups[unit[1]]
+            if any(unit_of.get(m) != unit for m in members):
+                continue  # (taken by another fusion)
+            inside = set(members)
+            needed = [n.outputs[0] for n in members
+                      if n.outputs[0] in roots or any(c not in inside for c in consumers.get(n.outputs[0], []))]
+            if not needed or any(v.dtype != d.dtype or v.broadcastable != d.broadcastable for v in needed):
+                continue
+            operands = [v for v in _external_inputs(members) if v is not d]
+            if not all(all(v.broadcastable) or (v.ndim == d.ndim and v.broadcastable == d.broadcastable
+                                                 and is_contiguous(v)) for v in operands):
+                continue
+            target = unit_of.get(node, ("n", id(node)))
+            unit_of[node] = target
+            for m in members:
+                unit_of[m] = target
 
     def _schedule(self, units, unit_of):
         """Units (fused groups or single nodes) in an order that respects data flow."""

@@ -1,4 +1,4 @@
-<%page args="name, variant, width, unroll, ndim, keep, red, inputs, consts, stmts, result, kind, acc_ctype, out_ctype, neutral, is_float, split"/>\
+<%page args="name, variant, width, unroll, ndim, keep, red, inputs, consts, stmts, result, kind, acc_ctype, out_ctype, neutral, is_float, split, epi=None"/>\
 <%namespace name="c" file="common.mako"/>\
 ## A reduction over the axes `red` of an ndim-dimensional iteration space; the value
 ## reduced is `result`, computed per element by a fused elementwise prologue (`stmts`)
@@ -21,6 +21,9 @@
 ## vector additions in the vector code, which is as accurate and costs nothing.
 ## kind: sum, mean, prod, max, min (NaN propagates, as numpy), argmax, argmin (flat index
 ## within the reduced axes, first occurrence).
+## `epi`: a fused elementwise group applied to each reduced value as it is written (a
+## bias gradient and the optimizer's update): its operands hold one element per output
+## (or are scalars); results go to `out` and res1, res2, ...
 <%!
 def vt(t, w):
     return t + (str(w) if w > 1 else "")
@@ -111,7 +114,7 @@ ${sp}    acc /= (${acc_ctype})${count(red)};
 % if arg:
 ${sp}    out[out_off + j] = best;
 % else:
-${sp}    out[out_off + j] = (${out_ctype})acc;
+${store("j", "acc", pad + 4)}\
 % endif
 ${sp}} else {
 % if kahan:
@@ -143,13 +146,47 @@ ${sp}    }
 % endfor
 ${sp}}
 </%def>\
+## write the reduced value `value` of output `j` (through the epilogue, if any)
+<%def name="store(j, value, pad)">\
+<% sp = " " * pad %>\
+% if epi:
+${sp}{
+${sp}    const ${acc_ctype} ${epi["acc"]} = ${value};
+% for o in epi["inputs"]:
+${sp}    const ${o.ctype} ${o.var} = ${o.name}[${o.name}_off${"" if o.access == "scalar" else " + (%s)" % j}];
+% endfor
+% for k in epi["consts"]:
+${sp}    const ${k.ctype} ${k.var} = ${k.literal};
+% endfor
+% for st in epi["stmts"]:
+${sp}    ${st.code(1, "0")}
+% endfor
+${sp}    out[out_off + (${j})] = (${out_ctype})${epi["result"]};
+% for o in epi["more"]:
+${sp}    ${o.name}[${o.name}_off + (${j})] = ${o.var};
+% endfor
+${sp}}
+% else:
+${sp}out[out_off + (${j})] = (${out_ctype})(${value});
+% endif
+</%def>\
+<%def name="epi_params()">\
+% for o in (epi["inputs"] if epi else []):
+,
+    __global const ${o.ctype} *restrict ${o.name}, const long ${o.name}_off\
+% endfor
+% for o in (epi["more"] if epi else []):
+,
+    __global ${o.ctype} *restrict ${o.name}, const long ${o.name}_off\
+% endfor
+</%def>\
 __kernel void ${name}(const long n, const long parts, const long chunk, const long cblock,
     ${", ".join("const long dim%d" % d for d in range(ndim))}${"," if ndim else ""}
 % for a in inputs:
     __global const ${a.ctype} *restrict ${a.name}, const long ${a.name}_off${"," if ndim else ""}
     ${", ".join("const long %s_s%d" % (a.name, d) for d in range(ndim))},
 % endfor
-    __global ${out_ctype} *restrict out, const long out_off, __global ${acc_ctype} *part)
+    __global ${out_ctype} *restrict out, const long out_off, __global ${acc_ctype} *part${epi_params()})
 {
     const long gid = get_global_id(0);
     if (gid >= n) return;
@@ -189,6 +226,13 @@ ${row_pass(1, pad)}\
         for (long c = c0; c < c1; ++c)
             dst[c] /= (${acc_ctype})${count(red)};
 % endif
+% if epi:
+    if (parts == 1)
+        for (long c = c0; c < c1; ++c) {
+            const ${acc_ctype} reduced = dst[c];
+${store("o * dim%d + c" % last, "reduced", 12)}\
+        }
+% endif
 % elif variant == "outer":
     /* work-item gid: ${step} neighbouring outputs along the last (kept) axis */
     const long lo = 0, hi = dim${red[0]};
@@ -220,7 +264,18 @@ ${combine(width, "acc%d" % u, "comp%d" % u, result, 16 + 4 * len(red))}\
 % if kind == "mean":
         acc${u} /= (${acc_ctype})${count(red)};
 % endif
+% if epi:
+        {
+            ${acc_ctype} lanes[${width}];
+            vstore${width}(acc${u}, 0, lanes);
+            for (int l = 0; l < ${width}; ++l) {
+                const ${acc_ctype} reduced = lanes[l];
+${store("ob - out_off + %d + l" % (u * width), "reduced", 16)}\
+            }
+        }
+% else:
         vstore${width}(convert_${vt(out_ctype, width)}(acc${u}), ${u}, out + ob);
+% endif
 % endfor
     } else {
         for (long c = 0; col0 + c < dim${last}; ++c) {
@@ -237,7 +292,7 @@ ${combine(1, "acc", "comp", result, 16 + 4 * len(red))}\
 % if kind == "mean":
             acc /= (${acc_ctype})${count(red)};
 % endif
-            out[ob + c] = (${out_ctype})acc;
+${store("ob - out_off + c", "acc", 12)}\
         }
     }
 % else:
@@ -359,7 +414,7 @@ ${finish(4)}\
 /* combines the partial results of the chunks of each output, in chunk order:
    partial (j, p, k) is at part[(j / C) * parts * C * K + (j % C) * K + (p * C) * K + k] */
 __kernel void ${name}_final(const long n, const long C, const long parts, const long K, const long count,
-    __global const ${acc_ctype} *restrict part, __global ${out_ctype} *restrict out, const long out_off)
+    __global const ${acc_ctype} *restrict part, __global ${out_ctype} *restrict out, const long out_off${epi_params()})
 {
     const long j = get_global_id(0);
     if (j >= n) return;
@@ -379,6 +434,6 @@ ${combine(1, "acc", "comp", "v", 12)}\
 % if kind == "mean":
     acc /= (${acc_ctype})count;
 % endif
-    out[out_off + j] = (${out_ctype})acc;
+${store("j", "acc", 4)}\
 }
 % endif

@@ -41,7 +41,8 @@ class ReduceKernel:
     #: 'cpu' or 'gpu' forces that device kind's choices (tests run the GPU layout on a CPU)
     force_kind = None
 
-    def __init__(self, name, node, prologue=(), prologue_inputs=None):
+    def __init__(self, name, node, prologue=(), prologue_inputs=None, epilogue=(), epilogue_inputs=(),
+                 epilogue_outputs=()):
         from ...runtime import device as _device
         op = node.op
         x, out = node.inputs[0], node.outputs[0]
@@ -98,12 +99,36 @@ class ReduceKernel:
         self.dtypes = {a.dtype for a in self.operands} | {k.dtype for k in consts} | \
             {s.out_dtype for s in stmts} | {s.compute for s in stmts} | {acc, out.dtype}
         i64 = np.int64
-        self.arg_dtypes = [i64] * (4 + ndim) + [None, i64, *[i64] * ndim] * len(self.operands) + [None, i64, None]
-        self.final_arg_dtypes = [i64] * 5 + [None, None, i64]
+        self.epi = self._epilogue(out, list(epilogue), list(epilogue_inputs), list(epilogue_outputs)) \
+            if epilogue else None
+        n_epi = len(self.epi["inputs"]) + len(self.epi["more"]) if self.epi else 0
+        self.arg_dtypes = [i64] * (4 + ndim) + [None, i64, *[i64] * ndim] * len(self.operands) + [None, i64, None] \
+            + [None, i64] * n_epi
+        self.final_arg_dtypes = [i64] * 5 + [None, None, i64] + [None, i64] * n_epi
         self.kwargs = dict(name=name, variant=self.variant, width=width, unroll=self.unroll, ndim=ndim, keep=self.keep,
                            red=self.red, inputs=self.operands, consts=consts, stmts=stmts, result=result,
                            kind=op.kind, acc_ctype=ctype(acc), out_ctype=ctype(out.dtype), neutral=_neutral(op.kind, acc),
-                           is_float=np.dtype(acc).kind == "f", split=self.split)
+                           is_float=np.dtype(acc).kind == "f", split=self.split, epi=self.epi)
+
+    def _epilogue(self, result, nodes, inputs, outputs):
+        """An elementwise group applied to each reduced value as it is written (a bias
+        gradient and the optimizer's update of the bias): operands are one element per
+        output (contiguous, the result's pattern) or scalars; the first result goes to
+        `out`, further ones to their own arrays."""
+        from types import SimpleNamespace
+
+        def access(v):
+            return "scalar" if all(v.broadcastable) else "flat"
+        operands, consts, stmts, names = build_body(nodes, inputs, access)
+        others = [o for o in operands if o.variable is not result]
+        for k, o in enumerate(others):
+            o.name = f"epi{k}"  # the main operands are in0, in1, ...
+        (acc,) = [o.var for o in operands if o.variable is result]
+        self.buffer_inputs = self.buffer_inputs + [o.variable for o in others]
+        self.dtypes |= {o.dtype for o in others} | {k.dtype for k in consts} | \
+            {st.out_dtype for st in stmts} | {st.compute for st in stmts}
+        more = [SimpleNamespace(name=f"res{k}", var=names[v], ctype=ctype(v.dtype)) for k, v in enumerate(outputs[1:], 1)]
+        return dict(acc=acc, inputs=others, consts=consts, stmts=stmts, result=names[outputs[0]], more=more)
 
     def render_kwargs(self):
         return self.kwargs
@@ -142,7 +167,12 @@ class ReduceKernel:
         return int(max(1, min(want, first, length // (1024 if self.is_gpu else 8192))))
 
     def launch(self, in_arrays, out_arrays, scratch):
-        (out,) = out_arrays
+        out, more = out_arrays[0], out_arrays[1:]
+        n_main = len(self.operands)
+        in_arrays, epi_arrays = in_arrays[:n_main], in_arrays[n_main:]
+        epi_args = []
+        for arr in list(epi_arrays) + list(more):
+            epi_args += [arr.buffer, np.int64(arr.offset)]
         i64 = np.int64
         # the iteration space is the reduced input's shape: the widest operand's
         shape = self._collapse(_loop_shape(in_arrays, self.full_ndim, out.shape,
@@ -167,7 +197,7 @@ class ReduceKernel:
             args += [arr.buffer, i64(arr.offset)] + [i64(s) for s in self._operand_strides(arr, shape)]
         K = 2 if self.kahan and self.variant != "rows" else 1
         part = scratch((n_out * parts * K,), self.acc_dtype) if parts > 1 else out
-        args += [out.buffer, i64(out.offset), part.buffer]
+        args += [out.buffer, i64(out.offset), part.buffer] + epi_args
         # a few heavy work-items: one per work-group, so they spread over the cores
         local = (1,) if self.variant == "rows" and not self.is_gpu else None
         launches = [(self.name, n, local, args)]
@@ -176,7 +206,7 @@ class ReduceKernel:
             count = int(np.prod([shape[d] for d in self.red], dtype=np.int64))
             launches.append((self.name + "_final", n_out, None,
                              [i64(n_out), i64(C), i64(parts), i64(K), i64(count), part.buffer, out.buffer,
-                              i64(out.offset)]))
+                              i64(out.offset)] + epi_args))
         return launches
 
 
