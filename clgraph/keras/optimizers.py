@@ -60,6 +60,19 @@ class Optimizer:
         self.updates = []
         self.weights = []
 
+    def _hyperparameters(self, kwargs, **values):
+        """The common constructor part: lr (or Keras 2's learning_rate) and the other
+        hyperparameters as float32 shared scalars named '<Optimizer>/<name>', checked
+        non-negative, the iteration counter, and the base class's kwargs (clipnorm,
+        clipvalue)."""
+        name = type(self).__name__
+        values["lr"] = _pop_lr(name, values["lr"], kwargs)
+        Optimizer.__init__(self, **kwargs)
+        self.iterations = _scalar(0., f"{name}/iterations")
+        for key, value in values.items():
+            setattr(self, key, _scalar(_nonneg(name, key, value), f"{name}/{key}"))
+        self.initial_decay = values.get("decay", 0.)
+
     # -- gradients and updates -------------------------------------------------------------
 
     def get_gradients(self, loss, params):
@@ -160,13 +173,7 @@ class SGD(Optimizer):
     """Stochastic gradient descent with momentum, time decay of lr and Nesterov momentum."""
 
     def __init__(self, lr=0.01, momentum=0., decay=0., nesterov=False, **kwargs):
-        lr = _pop_lr("SGD", lr, kwargs)
-        super().__init__(**kwargs)
-        self.iterations = _scalar(0., "SGD/iterations")
-        self.lr = _scalar(_nonneg("SGD", "lr", lr), "SGD/lr")
-        self.momentum = _scalar(_nonneg("SGD", "momentum", momentum), "SGD/momentum")
-        self.decay = _scalar(_nonneg("SGD", "decay", decay), "SGD/decay")
-        self.initial_decay = decay
+        self._hyperparameters(kwargs, lr=lr, momentum=momentum, decay=decay)
         self.nesterov = bool(nesterov)
 
     def get_updates(self, params, constraints=None, loss=None):
@@ -188,14 +195,8 @@ class RMSprop(Optimizer):
     """Divides the gradient by a running root mean square of recent gradients."""
 
     def __init__(self, lr=0.001, rho=0.9, epsilon=1e-8, decay=0., **kwargs):
-        lr = _pop_lr("RMSprop", lr, kwargs)
-        super().__init__(**kwargs)
-        self.iterations = _scalar(0., "RMSprop/iterations")
-        self.lr = _scalar(_nonneg("RMSprop", "lr", lr), "RMSprop/lr")
-        self.rho = _scalar(_nonneg("RMSprop", "rho", rho), "RMSprop/rho")
-        self.decay = _scalar(_nonneg("RMSprop", "decay", decay), "RMSprop/decay")
+        self._hyperparameters(kwargs, lr=lr, rho=rho, decay=decay)
         self.epsilon = _EPSILON if epsilon is None else epsilon
-        self.initial_decay = decay
 
     def get_updates(self, params, constraints=None, loss=None):
         params, grads, lr = self._begin(params, constraints, loss)
@@ -215,13 +216,8 @@ class Adagrad(Optimizer):
     """Per-element learning rates scaled by the accumulated squared gradients."""
 
     def __init__(self, lr=0.01, epsilon=1e-8, decay=0., **kwargs):
-        lr = _pop_lr("Adagrad", lr, kwargs)
-        super().__init__(**kwargs)
-        self.iterations = _scalar(0., "Adagrad/iterations")
-        self.lr = _scalar(_nonneg("Adagrad", "lr", lr), "Adagrad/lr")
-        self.decay = _scalar(_nonneg("Adagrad", "decay", decay), "Adagrad/decay")
+        self._hyperparameters(kwargs, lr=lr, decay=decay)
         self.epsilon = _EPSILON if epsilon is None else epsilon
-        self.initial_decay = decay
 
     def get_updates(self, params, constraints=None, loss=None):
         params, grads, lr = self._begin(params, constraints, loss)
@@ -241,14 +237,8 @@ class Adadelta(Optimizer):
     """Adagrad with a decaying window and a unit-correcting ratio of running RMS values."""
 
     def __init__(self, lr=1.0, rho=0.95, epsilon=1e-8, decay=0., **kwargs):
-        lr = _pop_lr("Adadelta", lr, kwargs)
-        super().__init__(**kwargs)
-        self.iterations = _scalar(0., "Adadelta/iterations")
-        self.lr = _scalar(_nonneg("Adadelta", "lr", lr), "Adadelta/lr")
-        self.rho = _scalar(_nonneg("Adadelta", "rho", rho), "Adadelta/rho")
-        self.decay = _scalar(_nonneg("Adadelta", "decay", decay), "Adadelta/decay")
+        self._hyperparameters(kwargs, lr=lr, rho=rho, decay=decay)
         self.epsilon = _EPSILON if epsilon is None else epsilon
-        self.initial_decay = decay
 
     def get_updates(self, params, constraints=None, loss=None):
         params, grads, lr = self._begin(params, constraints, loss)
@@ -272,16 +262,8 @@ class Adam(Optimizer):
     """Adaptive moment estimation with bias-corrected step size (Kingma & Ba)."""
 
     def __init__(self, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, decay=0., **kwargs):
-        lr = _pop_lr(type(self).__name__, lr, kwargs)
-        super().__init__(**kwargs)
-        name = type(self).__name__
-        self.iterations = _scalar(0., f"{name}/iterations")
-        self.lr = _scalar(_nonneg(name, "lr", lr), f"{name}/lr")
-        self.beta_1 = _scalar(_nonneg(name, "beta_1", beta_1), f"{name}/beta_1")
-        self.beta_2 = _scalar(_nonneg(name, "beta_2", beta_2), f"{name}/beta_2")
-        self.decay = _scalar(_nonneg(name, "decay", decay), f"{name}/decay")
+        self._hyperparameters(kwargs, lr=lr, beta_1=beta_1, beta_2=beta_2, decay=decay)
         self.epsilon = _EPSILON if epsilon is None else epsilon
-        self.initial_decay = decay
 
     def get_updates(self, params, constraints=None, loss=None):
         params, grads, lr = self._begin(params, constraints, loss)
@@ -326,16 +308,10 @@ class Nadam(Optimizer):
     """Adam with Nesterov momentum and Keras 1's warming momentum schedule."""
 
     def __init__(self, lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-8, schedule_decay=0.004, **kwargs):
-        lr = _pop_lr("Nadam", lr, kwargs)
-        super().__init__(**kwargs)
-        self.iterations = _scalar(0., "Nadam/iterations")
+        self._hyperparameters(kwargs, lr=lr, beta_1=beta_1, beta_2=beta_2)  # no time decay of lr
         self.m_schedule = _scalar(1., "Nadam/m_schedule")
-        self.lr = _scalar(_nonneg("Nadam", "lr", lr), "Nadam/lr")
-        self.beta_1 = _scalar(_nonneg("Nadam", "beta_1", beta_1), "Nadam/beta_1")
-        self.beta_2 = _scalar(_nonneg("Nadam", "beta_2", beta_2), "Nadam/beta_2")
         self.epsilon = _EPSILON if epsilon is None else epsilon
         self.schedule_decay = schedule_decay
-        self.initial_decay = 0.
 
     def get_updates(self, params, constraints=None, loss=None):
         params, grads, _ = self._begin(params, constraints, loss)
