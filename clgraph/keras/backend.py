@@ -147,3 +147,21 @@ def int_shape(x):
 
 def cast(x, dtype):
     return T.cast(x, dtype)
+
+
+def set_values(variables, arrays, count_error, shape_error):
+    """Give each shared variable its array: the count and every shape are checked before
+    anything changes, so a refused call leaves all values as they were. count_error(n)
+    and shape_error(variable, expected shape, got shape) make the messages."""
+    arrays = list(arrays)
+    if len(arrays) != len(variables):
+        raise ValueError(count_error(len(arrays)))
+    values = []
+    for var, value in zip(variables, arrays):
+        value = np.asarray(value)
+        expected = var.get_value().shape
+        if value.shape != expected:
+            raise ValueError(shape_error(var, expected, value.shape))
+        values.append(value.astype(var.dtype))
+    for var, value in zip(variables, values):
+        var.set_value(value)

@@ -13,6 +13,8 @@ import numpy as np
 import clgraph
 import clgraph.tensor as T
 
+from .backend import set_values
+
 _EPSILON = 1e-7  # Keras 1's K.epsilon(), used where Keras 2 code passes epsilon=None
 
 
@@ -124,18 +126,14 @@ class Optimizer:
         return [w.get_value() for w in self.weights]
 
     def set_weights(self, weights):
-        """Restore the state saved by get_weights (call after get_updates)."""
-        weights = list(weights)
-        if len(weights) != len(self.weights):
-            raise ValueError(f"{type(self).__name__}.set_weights: got {len(weights)} arrays, the optimizer has "
-                             f"{len(self.weights)} state variables (was get_updates called?)")
-        for var, value in zip(self.weights, weights):
-            value = np.asarray(value)
-            expected = var.get_value().shape
-            if value.shape != expected:
-                raise ValueError(f"{type(self).__name__}.set_weights: state {var.name!r} has shape {expected}, "
-                                 f"got an array of shape {value.shape}")
-            var.set_value(value.astype(var.dtype))
+        """Restore the state saved by get_weights (call after get_updates); all shapes are
+        checked before anything changes."""
+        name = type(self).__name__
+        set_values(self.weights, weights,
+                   lambda n: f"{name}.set_weights: got {n} arrays, the optimizer has {len(self.weights)} state "
+                             f"variables (was get_updates called?)",
+                   lambda var, expected, got: f"{name}.set_weights: state {var.name!r} has shape {expected}, "
+                                              f"got an array of shape {got}")
 
     get_state = get_weights
     set_state = set_weights

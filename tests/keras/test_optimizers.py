@@ -304,4 +304,7 @@ def test_state_save_and_restore():
     with pytest.raises(ValueError, match="got 2 arrays, the optimizer has 5"):
         opt.set_weights(values[:2])
     with pytest.raises(ValueError, match=r"shape \(3, 2\), got an array of shape \(2, 3\)"):
-        opt.set_weights([values[0], np.zeros((2, 3))] + values[2:])
+        opt.set_weights([values[0] + 7, np.zeros((2, 3))] + values[2:])
+    # the refused call changed nothing, not even the state listed before the bad array
+    for got, want in zip(opt.get_state(), values):
+        np.testing.assert_array_equal(got, want)

@@ -132,20 +132,11 @@ class Layer:
     def set_weights(self, weights):
         """Set every weight from a list of arrays with the weights' shapes (checked first)."""
         params = self.weights
-        weights = list(weights)
-        if len(weights) != len(params):
-            raise ValueError(f"{layer_label(self)}: set_weights got a list of {len(weights)} arrays, the layer has "
-                             f"{len(params)} weights (shapes {[w.get_value().shape for w in params]})")
-        values = []
-        for p, w in zip(params, weights):
-            w = np.asarray(w)
-            expected = p.get_value().shape
-            if w.shape != expected:
-                raise ValueError(f"{layer_label(self)}: weight {p.name!r} has shape {expected}, got an array of "
-                                 f"shape {w.shape}")
-            values.append(w.astype(p.dtype))
-        for p, w in zip(params, values):
-            p.set_value(w)
+        K.set_values(params, weights,
+                     lambda n: f"{layer_label(self)}: set_weights got a list of {n} arrays, the layer has "
+                               f"{len(params)} weights (shapes {[w.get_value().shape for w in params]})",
+                     lambda p, expected, got: f"{layer_label(self)}: weight {p.name!r} has shape {expected}, got "
+                                              f"an array of shape {got}")
 
     def count_params(self):
         return int(sum(np.prod(w.get_value().shape) for w in self.weights))

@@ -5,8 +5,6 @@ where every input comes first, and can re-run them on new variables in either le
 phase (`run_graph`): that is how a model gets separate training and inference graphs
 over the same weights. A Container is itself a Layer, so models nest.
 """
-import numpy as np
-
 from .. import backend as K
 from .base_layer import LAYERS, Layer, layer_label, to_list
 from .input_layer import InputLayer
@@ -204,22 +202,15 @@ class Container(Layer):
     def set_weights(self, weights):
         """Set every weight of every layer (in the order of get_weights); all shapes are
         checked before anything changes."""
-        weights = list(weights)
         params = self.weights
-        if len(weights) != len(params):
-            raise ValueError(f"{type(self).__name__} '{self.name}': set_weights got a list of {len(weights)} "
-                             f"arrays, the model has {len(params)} weights")
-        values = []
-        for p, w in zip(params, weights):
-            w = np.asarray(w)
-            expected = p.get_value().shape
-            if w.shape != expected:
-                owner = next((la for la in self.layers if any(p is q for q in la.weights)), self)
-                raise ValueError(f"{layer_label(owner)}: weight {p.name!r} has shape {expected}, set_weights got "
-                                 f"an array of shape {w.shape}")
-            values.append(w.astype(p.dtype))
-        for p, w in zip(params, values):
-            p.set_value(w)
+
+        def owner(p):
+            return next((la for la in self.layers if any(p is q for q in la.weights)), self)
+        K.set_values(params, weights,
+                     lambda n: f"{type(self).__name__} '{self.name}': set_weights got a list of {n} arrays, the "
+                               f"model has {len(params)} weights",
+                     lambda p, expected, got: f"{layer_label(owner(p))}: weight {p.name!r} has shape {expected}, "
+                                              f"set_weights got an array of shape {got}")
 
     # -- configuration -----------------------------------------------------------------------------
     def get_config(self):
