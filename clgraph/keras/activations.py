@@ -65,8 +65,6 @@ def get(identifier):
     """None -> linear; a name -> the function; a callable is returned as it is."""
     if identifier is None:
         return linear
-    if not isinstance(identifier, str) and not callable(identifier):
-        raise ValueError(f"Could not interpret activation {identifier!r}: expected a name or a callable")
     return get_from_module(identifier, _BY_NAME, "activation function")
 
 

@@ -111,8 +111,6 @@ _BY_NAME.update(zeros=zero, ones=one)
 
 def get(identifier, **kwargs):
     """A name ('glorot_uniform', ...) -> the function; a callable is returned as it is."""
-    if not isinstance(identifier, str) and not callable(identifier):
-        raise ValueError(f"Could not interpret initialization {identifier!r}: expected a name or a callable")
     return get_from_module(identifier, _BY_NAME, "initialization")
 
 

@@ -62,6 +62,4 @@ _BY_NAME.update({f.__name__: f for f in (binary_accuracy, categorical_accuracy, 
 def get(identifier):
     """A name -> the metric function (accuracies and every loss); a callable is returned
     as it is. 'accuracy'/'acc' depend on the loss: see accuracy_for."""
-    if not isinstance(identifier, str) and not callable(identifier):
-        raise ValueError(f"Could not interpret metric {identifier!r}: expected a name or a callable")
     return get_from_module(identifier, _BY_NAME, "metric")

@@ -120,7 +120,5 @@ _BY_NAME.update(MSE=mse, MAE=mae, MAPE=mape, MSLE=msle, KLD=kld)
 def get(identifier):
     """A name ('mse', 'categorical_crossentropy', ...) -> the function; a callable is
     returned as it is."""
-    if not isinstance(identifier, str) and not callable(identifier):
-        raise ValueError(f"Could not interpret loss {identifier!r}: expected a name or a callable")
     return get_from_module(identifier, _BY_NAME, "loss")
 

@@ -73,7 +73,4 @@ def get(identifier, kwargs=None):
     (what get_config returns) or a callable, returned as it is."""
     if identifier is None:
         return None
-    if not isinstance(identifier, (str, dict)) and not callable(identifier):
-        raise ValueError(f"Could not interpret regularizer identifier {identifier!r}: expected None, a name, "
-                         f"a config dict or a callable")
-    return get_from_module(identifier, _BY_NAME, "regularizer", instantiate=True, kwargs=kwargs)
+    return get_from_module(identifier, _BY_NAME, "regularizer", instantiate=True, kwargs=kwargs, configs=True)

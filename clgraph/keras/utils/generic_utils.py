@@ -131,14 +131,17 @@ class Progbar:
         return out
 
 
-def get_from_module(identifier, module_params, module_name, instantiate=False, kwargs=None):
+def get_from_module(identifier, module_params, module_name, instantiate=False, kwargs=None, configs=False):
     """Resolve a Keras identifier: a name (looked up in `module_params`), a config dict
-    ({'name': ..., **args} as Keras 1, or {'class_name': ..., 'config': {...}} as Keras 2),
-    or an object, which is returned as it is.
+    ({'name': ..., **args} as Keras 1, or {'class_name': ..., 'config': {...}} as Keras 2;
+    only with `configs`), or a callable, which is returned as it is. Anything else, and
+    an unknown name (the error lists the known ones), raise a ValueError.
 
     With `instantiate`, a name is called with `kwargs` (Keras 1's get_from_module).
-    An unknown name raises a ValueError that lists the known ones.
     """
+    if not isinstance(identifier, (str, dict) if configs else str) and not callable(identifier):
+        raise ValueError(f"Could not interpret {module_name} identifier {identifier!r}: expected a name"
+                         f"{', a config dict' if configs else ''} or a callable")
     if isinstance(identifier, str):
         found = module_params.get(identifier)
         if found is None:
