@@ -4,14 +4,7 @@ import pytest
 
 import clgraph
 import clgraph.tensor as T
-
-
-def _line_of(text):
-    with open(__file__) as fh:
-        for k, line in enumerate(fh, 1):
-            if text in line and "_line_of" not in line:
-                return k
-    raise AssertionError(text)
+from opcheck import line_of
 
 
 def test_runtime_shape_mismatch_names_op_shapes_and_line():
@@ -23,7 +16,7 @@ def test_runtime_shape_mismatch_names_op_shapes_and_line():
     msg = str(info.value)
     assert msg.startswith("add:")
     assert "(3, 4)" in msg and "(5,)" in msg
-    assert f"test_errors.py:{_line_of('c = a + b  # the line')}" in msg
+    assert f"test_errors.py:{line_of(__file__, 'c = a + b  # the line')}" in msg
     assert "c = a + b" in msg  # the source text is quoted
 
 
@@ -39,7 +32,7 @@ def test_dtype_error_names_line():
     with pytest.raises(clgraph.DTypeError) as info:
         T.bitwise_xor(x, x)  # floats have no xor
     assert "xor" in str(info.value) and "float32" in str(info.value)
-    assert f"test_errors.py:{_line_of('T.bitwise_xor(x, x)  # floats')}" in str(info.value)
+    assert f"test_errors.py:{line_of(__file__, 'T.bitwise_xor(x, x)  # floats')}" in str(info.value)
 
 
 def test_grad_of_non_scalar_cost():

@@ -1,4 +1,5 @@
-"""The examples run end to end and print what they compute."""
+"""The examples run end to end (small sizes) and print what they compute, reaching their
+accuracy targets."""
 import os
 import subprocess
 import sys
@@ -26,3 +27,15 @@ def test_logistic_regression_reaches_7_percent():
     out = run_example("logistic_regression.py", "--epochs", "5")
     error = float(out.split("final test error:")[1].split("%")[0])
     assert error <= 7.0, out
+
+
+def test_seed_mlp_example():
+    out = run_example("seed_mlp.py", "--epochs", "2", "--samples", "1000")
+    assert "dense_1 (Dense)" in out and "Total params: 5,634" in out
+    assert "Epoch 2/2" in out and "epoch   2: loss" in out
+    assert float(out.split("test accuracy:")[1].split()[0]) >= 0.9
+
+
+def test_digits_mlp_example():
+    out = run_example("digits_mlp.py", "--epochs", "6", "--verbose", "0")
+    assert float(out.split("test accuracy:")[1].split("%")[0]) >= 96.0

@@ -7,14 +7,7 @@ import pytest
 import clgraph
 import clgraph.tensor as T
 from clgraph.config import Config
-
-
-def _line_of(text):
-    with open(__file__) as fh:
-        for k, line in enumerate(fh, 1):
-            if text in line and "_line_of" not in line:
-                return k
-    raise AssertionError(text)
+from opcheck import line_of
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +23,7 @@ def test_log_of_negative_names_log_kernel_and_line(log_fn):
     msg = str(info.value)
     assert msg.startswith("log:")
     assert "NaN" in msg and log_fn.kernels[0].name in msg
-    assert f"test_nan_guard.py:{_line_of('y = T.log(x) * 2  # the guarded')}" in msg
+    assert f"test_nan_guard.py:{line_of(__file__, 'y = T.log(x) * 2  # the guarded')}" in msg
     assert "no input of the kernel held NaN" in msg
     assert isinstance(info.value, clgraph.ClgraphError)
 
