@@ -57,10 +57,11 @@ class Plan:
         device_nodes = [n for n in self.nodes if n not in self.hosted]
         groups = elemwise_groups(device_nodes)
         unit_of = {n: ("g", k) for k, g in enumerate(groups) for n in g}
-        self._prologue_members = {}
-        self._fuse_prologues(device_nodes, groups, unit_of)
-        epilogue_of = self._fuse_epilogues(device_nodes, groups, unit_of)
-        self._fuse_reduce_epilogues(device_nodes, groups, unit_of)
+        self._prologue_members, self._root_set = {}, set(self.roots)
+        consumers, claimed = self._value_consumers(), set()
+        self._fuse_prologues(device_nodes, groups, unit_of, consumers)
+        epilogue_of = self._fuse_epilogues(device_nodes, groups, unit_of, consumers, claimed)
+        self._fuse_reduce_epilogues(device_nodes, groups, unit_of, consumers, claimed)
         units = {}
         for node in self.nodes:
             unit_of.setdefault(node, ("n", id(node)))
@@ -122,82 +123,57 @@ class Plan:
                 consumers.setdefault(i, []).append(node)
         return consumers
 
-    def _fuse_prologues(self, nodes, groups, unit_of):
+    def _fuse_prologues(self, nodes, groups, unit_of, consumers):
         """An elementwise group whose only result feeds one reduction runs inside the
         reduction kernel: sum(x ** 2) reads x once and writes nothing in between."""
-        consumers = self._value_consumers()
-        roots = set(self.roots)
         for node in nodes:
             if not isinstance(node.op, Reduce):
                 continue
             x = node.inputs[0]
             unit = unit_of.get(x.owner)
-            if unit is None or unit[0] != "g" or x in roots or consumers.get(x) != [node]:
+            if unit is None or unit[0] != "g" or x in self._root_set or consumers.get(x) != [node]:
                 continue
             members = groups[unit[1]]
-            inside = set(members)
-            needed = [n.outputs[0] for n in members
-                      if n.outputs[0] in roots or any(c not in inside for c in consumers.get(n.outputs[0], []))]
-            if needed == [x] and not _reads_a_shape_only(members):
+            if self._needed(members, consumers) == [x] and not _reads_a_shape_only(members):
                 for n in members:
                     unit_of[n] = ("n", id(node))
                 unit_of[node] = ("n", id(node))
                 self._prologue_members[node] = set(members)
 
-    def _fuse_epilogues(self, nodes, groups, unit_of):
+    def _fuse_epilogues(self, nodes, groups, unit_of, consumers, claimed):
         """An elementwise group that consumes a matrix product and nothing else needs
         runs as the GEMM kernel's epilogue: tanh(dot(x, W) + b) is one kernel that
         writes only its result. The product must feed only that group, and the group
         must leave results of the product's dtype and broadcast pattern (an optimizer's
         new velocity and parameter from the weight gradient)."""
-        consumers = self._value_consumers()
-        roots, fused, claimed = set(self.roots), set(), set()
+        fused = set()
         for node in nodes:
             if node.op.family != "gemm" or node.outputs[0].ndim != 2 or node.inputs[0].ndim != 2 \
                     or node.inputs[1].ndim != 2:
                 continue
-            d = node.outputs[0]
-            users = consumers.get(d, [])
-            unit = unit_of.get(users[0]) if users else None
-            if d in roots or unit is None or unit[0] != "g" or unit in claimed \
-                    or any(unit_of.get(u) != unit for u in users):
-                continue  # (a group that sums two products takes only the first as its epilogue)
-            members = groups[unit[1]]
-            inside = set(members)
-            needed = [n.outputs[0] for n in members
-                      if n.outputs[0] in roots or any(c not in inside for c in consumers.get(n.outputs[0], []))]
-            if not needed or any(v.dtype != d.dtype or v.broadcastable != d.broadcastable for v in needed):
-                continue
-            unit_of[node] = unit
-            fused.add(node)
-            claimed.add(unit)
+            # (a group that sums two products takes only the first as its epilogue)
+            unit = self._tail_group(node.outputs[0], groups, unit_of, consumers, claimed)
+            if unit is not None:
+                unit_of[node] = unit
+                fused.add(node)
+                claimed.add(unit)
         return fused
 
-    def _fuse_reduce_epilogues(self, nodes, groups, unit_of):
+    def _fuse_reduce_epilogues(self, nodes, groups, unit_of, consumers, claimed):
         """An elementwise group that consumes a reduction's result and nothing else needs
         runs as the reduction writes it: a bias gradient and the optimizer's update of
         the bias are one kernel. Its other operands must hold one element per result
         (contiguous, the result's pattern) or be scalars; its results must have the
         reduction's dtype and pattern."""
-        consumers = self._value_consumers()
-        roots = set(self.roots)
         for node in nodes:
             op = node.op
             if not isinstance(op, Reduce) or op.kind not in ("sum", "mean", "prod", "max", "min"):
                 continue
             d = node.outputs[0]
-            users = consumers.get(d, [])
-            unit = unit_of.get(users[0]) if users else None
-            if d in roots or unit is None or unit[0] != "g" or any(unit_of.get(u) != unit for u in users):
+            unit = self._tail_group(d, groups, unit_of, consumers, claimed)
+            if unit is None:
                 continue
             members = groups[unit[1]]
-            if any(unit_of.get(m) != unit for m in members):
-                continue  # (taken by another fusion)
-            inside = set(members)
-            needed = [n.outputs[0] for n in members
-                      if n.outputs[0] in roots or any(c not in inside for c in consumers.get(n.outputs[0], []))]
-            if not needed or any(v.dtype != d.dtype or v.broadcastable != d.broadcastable for v in needed):
-                continue
             operands = [v for v in _external_inputs(members) if v is not d]
             if not all(all(v.broadcastable) or (v.ndim == d.ndim and v.broadcastable == d.broadcastable
                                                  and is_contiguous(v)) for v in operands):
@@ -206,6 +182,27 @@ class Plan:
             unit_of[node] = target
             for m in members:
                 unit_of[m] = target
+            claimed.add(unit)
+
+    def _tail_group(self, d, groups, unit_of, consumers, claimed):
+        """The unit of the one elementwise group, not yet taken by another fusion, that
+        holds every node reading `d` and leaves results of d's dtype and pattern (what an
+        epilogue can write); else None."""
+        users = consumers.get(d, [])
+        unit = unit_of.get(users[0]) if users else None
+        if d in self._root_set or unit is None or unit[0] != "g" or unit in claimed \
+                or any(unit_of.get(u) != unit for u in users):
+            return None
+        needed = self._needed(groups[unit[1]], consumers)
+        if not needed or any(v.dtype != d.dtype or v.broadcastable != d.broadcastable for v in needed):
+            return None
+        return unit
+
+    def _needed(self, members, consumers):
+        """The results of a group that something outside it reads, or that are roots."""
+        inside = set(members)
+        return [n.outputs[0] for n in members if n.outputs[0] in self._root_set
+                or any(c not in inside for c in consumers.get(n.outputs[0], []))]
 
     def _schedule(self, units, unit_of):
         """Units (fused groups or single nodes) in an order that respects data flow."""

@@ -58,3 +58,13 @@ def test_a_tail_with_a_strided_operand_stays_apart(rng):
     f = clgraph.function([m, w], m.sum(axis=0) * w.T[0])  # w.T[0] is a strided row
     assert len(f.kernels) == 2
     np.testing.assert_allclose(f(mv, wv), mv.sum(axis=0) * wv[:, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_a_group_fed_by_a_product_and_a_reduction_joins_only_one(rng):
+    """The GEMM takes the group as its epilogue; the reduction, then, must not."""
+    x, w, y = T.fmatrix("x"), T.fmatrix("w"), T.ftensor3("y")
+    f = clgraph.function([x, w, y], T.tanh(T.dot(x, w) + y.sum(axis=0)))
+    assert [k.name.split("_")[1] for k in f.kernels] == ["reduce", "gemm"]
+    xv, wv = rng.normal(size=(3, 4)).astype("float32"), rng.normal(size=(4, 5)).astype("float32")
+    yv = rng.normal(size=(2, 3, 5)).astype("float32")
+    np.testing.assert_allclose(f(xv, wv, yv), np.tanh(xv @ wv + yv.sum(axis=0)), rtol=1e-5, atol=1e-6)
