@@ -12,7 +12,7 @@ __all__ = ["launches", "type_arguments", "LOCAL_SIZE"]
 
 
 def launches(step, step_index, ins, outs, host_value, pool, taken, flag):
-    """[(kernel name or None, global size, local size, args)] of one kernel step.
+    """[(kernel name or None, global size tuple, local size, args)] of one kernel step.
     A driver's launch() returns one launch, with the variant's name as an optional
     fourth value, or (multi_launch drivers) a list of them; those get a scratch
     allocator for buffers that live until the end of the call.
@@ -115,10 +115,11 @@ LOCAL_SIZE = 64
 
 
 def _fixed_local_size(gsize, lsize):
-    if lsize is not None or isinstance(gsize, tuple) and len(gsize) != 1:
+    """(global size, local size) as tuples, the open 1-D case given LOCAL_SIZE."""
+    gsize = gsize if isinstance(gsize, tuple) else (gsize,)
+    if lsize is not None or len(gsize) != 1:
         return gsize, lsize
-    n = gsize[0] if isinstance(gsize, tuple) else gsize
-    return (-(-n // LOCAL_SIZE) * LOCAL_SIZE,), (LOCAL_SIZE,)
+    return (-(-gsize[0] // LOCAL_SIZE) * LOCAL_SIZE,), (LOCAL_SIZE,)
 
 
 def type_arguments(kernel, args):

@@ -336,14 +336,13 @@ class Plan:
             ins = [operand(v) for v in step.inputs]
             events = []
             for name, gsize, lsize, args in launches(step, k, ins, outs, host_value, pool, taken, flag):
-                if gsize and all(gsize if isinstance(gsize, tuple) else (gsize,)):
+                if all(gsize):  # (nothing to launch for an empty result)
                     kernel = step.variants[name] if name else step.cl_kernel
                     if kernel not in self._typed:
                         type_arguments(kernel, args)
                         self._typed.add(kernel)
                     kernel.set_args(*args)
-                    events.append(cl.enqueue_nd_range_kernel(
-                        queue, kernel, gsize if isinstance(gsize, tuple) else (gsize,), lsize))
+                    events.append(cl.enqueue_nd_range_kernel(queue, kernel, gsize, lsize))
             if on_launch is not None:
                 on_launch(step, events, ins, outs)
             for var in release_after.get(k, ()):
