@@ -72,7 +72,6 @@ class Function:
         # integer scalar inputs are known on the host at call time: indices and slice
         # bounds computed from them (givens={x: data[i * bs:(i + 1) * bs]}) need no sync
         self._host_inputs = [v for v in self.inputs if v.ndim == 0 and np.dtype(v.dtype).kind in "iub"]
-        self._host_input_set = set(self._host_inputs)
         self.plan = Plan(roots, self.device, self._host_inputs)
         self.plan.plan_in_place([(s, v) for (s, _), v in zip(self.updates, self._update_vars)], self._out_vars)
         self._constants = {}
@@ -187,13 +186,13 @@ class Function:
             env[s] = s.container
         known = {v: a.shape for v, a in zip(self.inputs, arrays)}
         known.update((s, s.container.shape) for s in self._shared)
-        host_values = {v: a for v, a in zip(self.inputs, arrays) if v in self._host_inputs}
+        host_values = {v: a for v, a in zip(self.inputs, arrays) if v in self.plan.host_input_set}
         shapes, values = self.plan.infer_shapes(known, host_values)
         self._check_update_shapes(shapes)
         taken = Holding()
         try:
             for v, a in zip(self.inputs, arrays):
-                if v in self._host_input_set:
+                if v in self.plan.host_input_set:
                     continue  # used on the host; uploaded by the plan if a kernel reads it
                 arr = env[v] = pool.upload(queue, a)
                 taken.append(arr.buffer)

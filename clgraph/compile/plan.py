@@ -50,7 +50,7 @@ class Plan:
         self._release_after = plan_releases(self.steps, self.roots)
         self._in_place = {}  # filled by plan_in_place
         self._uploaded = {}  # (variable, value bytes) -> DeviceArray of a host-computed value
-        self._host_input_set = set(self.host_inputs)
+        self.host_input_set = set(self.host_inputs)  # (integer scalar inputs, known on the host)
 
     # -- planning --------------------------------------------------------------------
     def _make_steps(self):
@@ -293,7 +293,7 @@ class Plan:
 
         def operand(var):
             arr = env.get(var)
-            if arr is None and var in self._host_input_set:  # an index a kernel reads
+            if arr is None and var in self.host_input_set:  # an index a kernel reads
                 arr = env[var] = pool.upload(queue, values[var])
                 taken.append(arr.buffer)
             elif arr is None:  # a host-computed value that a kernel reads (a batch size):
