@@ -26,7 +26,7 @@ def launches(step, step_index, ins, outs, host_value, pool, taken, flag):
     first = {}
     # a step whose driver passes each operand's offset right after its buffer is
     # replayed for any offsets (a minibatch slice moves on every call)
-    offsets = step.launch_cache.get("offsets", True)
+    offsets = not step.offset_free
     key = (tuple((a.shape, a.strides, a.offset if offsets else None, first.setdefault(id(a.buffer), k))
                  for k, a in enumerate(arrays)),
            None if values is None else tuple(None if v is None else np.asarray(v).tobytes() for v in values))
@@ -37,7 +37,7 @@ def launches(step, step_index, ins, outs, host_value, pool, taken, flag):
             step.launch_cache.clear()
         if offsets and recipe[3]:  # from now on, keyed without offsets
             step.launch_cache.clear()
-            step.launch_cache["offsets"] = False
+            step.offset_free = True
             key = (tuple((a.shape, a.strides, None, k2) for a, (_, _, _, k2) in zip(arrays, key[0])), key[1])
         step.launch_cache[key] = recipe
     launches, slots, scratch_shapes, patch_offsets = recipe

@@ -8,14 +8,16 @@ class KernelStep:
     its launch() returns the name of the one to run as a fourth value. A driver with
     `arg_dtypes` (numpy dtypes of the scalar arguments, None for buffers) gets typed
     kernels, whose set_args is much faster than with untyped numpy scalars."""
-    __slots__ = ("kernel", "cl_kernel", "inputs", "outputs", "nodes", "name", "variants", "launch_cache")
+    __slots__ = ("kernel", "cl_kernel", "inputs", "outputs", "nodes", "name", "variants", "launch_cache",
+                 "offset_free")
 
     def __init__(self, kernel, inputs, outputs, nodes):
         self.kernel, self.inputs, self.outputs, self.nodes = kernel, inputs, outputs, nodes
         self.name = kernel.name
         self.cl_kernel = None
         self.variants = {}
-        self.launch_cache = {}
+        self.launch_cache = {}  # operand layout -> recorded launches (compile/launch.py)
+        self.offset_free = False  # True once a recording showed each offset follows its buffer
 
 
 class ViewStep:
