@@ -67,6 +67,23 @@ def build_body(nodes, inputs, access):
     return operands, consts, stmts, names
 
 
+def epilogue_body(value, nodes, inputs, outputs, access, prefix="epi"):
+    """The template parameters of an elementwise tail that another kernel (GEMM, reduce)
+    applies to each `value` it computes: operands other than `value` (buffers named
+    prefix0, prefix1, ... so they cannot meet the host kernel's), constants, statements,
+    the C name of `value` ('acc'), of the first result ('result', written where the host
+    kernel writes) and the further results ('more': res1, res2, ...)."""
+    operands, consts, stmts, names = build_body(nodes, inputs, access)
+    others = [o for o in operands if o.variable is not value]
+    for k, o in enumerate(others):
+        o.name = f"{prefix}{k}"
+    (acc,) = [o.var for o in operands if o.variable is value]
+    more = [SimpleNamespace(name=f"res{k}", var=names[v], ctype=ctype(v.dtype)) for k, v in enumerate(outputs[1:], 1)]
+    return dict(acc=acc, inputs=others, consts=consts, stmts=stmts, result=names[outputs[0]], more=more,
+                dtypes={o.dtype for o in others} | {c.dtype for c in consts} | {st.out_dtype for st in stmts}
+                | {st.compute for st in stmts})
+
+
 def vector_width(operands, consts, stmts):
     """The vector width for a body: 8 floats / 4 doubles when every value has that one
     dtype and every op has a vector form, else 1."""

@@ -15,7 +15,7 @@ import numpy as np
 from ...graph.types import ctype
 from ...ops.shape import DimShuffle
 
-from .elemwise import build_body
+from .elemwise import epilogue_body
 
 __all__ = ["GemmKernel"]
 
@@ -75,15 +75,10 @@ class GemmKernel:
         operands at (m, n) through their strides (0 where they broadcast). The first
         result goes to C (which also holds the partial sums between k-panels), further
         results (an optimizer's two updates) to their own arrays."""
-        operands, consts, stmts, names = build_body(nodes, inputs, lambda v: "strided")
-        others = [o for o in operands if o.variable is not product]
-        (acc,) = [o.var for o in operands if o.variable is product]
-        self.buffer_inputs += [o.variable for o in others]
-        self.dtypes |= {o.dtype for o in others} | {k.dtype for k in consts} | \
-            {st.out_dtype for st in stmts} | {st.compute for st in stmts}
-        from types import SimpleNamespace
-        more = [SimpleNamespace(name=f"res{k}", var=names[v], ctype=ctype(v.dtype)) for k, v in enumerate(outputs[1:], 1)]
-        return dict(acc=acc, inputs=others, consts=consts, stmts=stmts, result=names[outputs[0]], more=more)
+        epi = epilogue_body(product, nodes, inputs, outputs, lambda v: "strided")
+        self.buffer_inputs += [o.variable for o in epi["inputs"]]
+        self.dtypes |= epi["dtypes"]
+        return epi
 
     def _variant(self, a_unit, b_unit):
         """Template parameters of one kernel. An A with unit stride along m is copied

@@ -5,7 +5,7 @@ import numpy as np
 
 from ...graph.types import ctype, literal
 from ...ops.shape import is_contiguous
-from .elemwise import build_body, vector_width
+from .elemwise import build_body, epilogue_body, vector_width
 
 __all__ = ["ReduceKernel"]
 
@@ -115,20 +115,10 @@ class ReduceKernel:
         gradient and the optimizer's update of the bias): operands are one element per
         output (contiguous, the result's pattern) or scalars; the first result goes to
         `out`, further ones to their own arrays."""
-        from types import SimpleNamespace
-
-        def access(v):
-            return "scalar" if all(v.broadcastable) else "flat"
-        operands, consts, stmts, names = build_body(nodes, inputs, access)
-        others = [o for o in operands if o.variable is not result]
-        for k, o in enumerate(others):
-            o.name = f"epi{k}"  # the main operands are in0, in1, ...
-        (acc,) = [o.var for o in operands if o.variable is result]
-        self.buffer_inputs = self.buffer_inputs + [o.variable for o in others]
-        self.dtypes |= {o.dtype for o in others} | {k.dtype for k in consts} | \
-            {st.out_dtype for st in stmts} | {st.compute for st in stmts}
-        more = [SimpleNamespace(name=f"res{k}", var=names[v], ctype=ctype(v.dtype)) for k, v in enumerate(outputs[1:], 1)]
-        return dict(acc=acc, inputs=others, consts=consts, stmts=stmts, result=names[outputs[0]], more=more)
+        epi = epilogue_body(result, nodes, inputs, outputs, lambda v: "scalar" if all(v.broadcastable) else "flat")
+        self.buffer_inputs = self.buffer_inputs + [o.variable for o in epi["inputs"]]
+        self.dtypes |= epi["dtypes"]
+        return epi
 
     def render_kwargs(self):
         return self.kwargs
