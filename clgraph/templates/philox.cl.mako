@@ -10,22 +10,8 @@
 ## Sizes are arguments; FP contraction is off so low + span * u rounds as numpy does.
 ## A work-item computes `lanes` blocks with vector instructions (PoCL does not
 ## vectorise the rounds across work-items by itself).
-## Other templates reuse the generator: <%namespace name="ph" file="philox.cl.mako"/>,
-## then ${ph.philox4x32_10("their_name")} and ${ph.counter_add("their_ctr")}.
-<%def name="philox4x32_10(fname)">\
-/* Philox-4x32-10: 10 rounds of multiply (mul_hi for the high half) and xor with the
-   key, the key bumped by the Weyl constants between rounds. */
-inline uint4 ${fname}(uint4 c, uint2 k)
-{
-    for (int r = 0; r < 10; ++r) {
-        if (r) { k.x += 0x9E3779B9u; k.y += 0xBB67AE85u; }
-        const uint hi0 = mul_hi(0xD2511F53u, c.x), lo0 = 0xD2511F53u * c.x;
-        const uint hi1 = mul_hi(0xCD9E8D57u, c.z), lo1 = 0xCD9E8D57u * c.z;
-        c = (uint4)(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
-    }
-    return c;
-}
-</%def>\
+## Other templates can reuse the generator: <%namespace name="ph" file="philox.cl.mako"/>,
+## then ${ph.philox_lanes("their_name", 8)} and ${ph.counter_add("their_ctr")}.
 <%def name="counter_add(fname)">\
 /* 128-bit counter + 64-bit block index (carry into the high words) */
 inline uint4 ${fname}(uint4 c, ulong b)
@@ -65,7 +51,6 @@ inline void ${fname}_lanes(uint4 c, uint${L} off, uint${L} *x, uint${L} *y, uint
 <%
     PH = name + "_philox"
     L = lanes
-    R = real + str(L) if real else None
     lane_ids = "(uint%d)(%s)" % (L, ", ".join(str(i) for i in range(L)))
 %>\
 ${philox_lanes(PH, L)}
@@ -86,10 +71,9 @@ __kernel void ${name}(const long n, const long nblocks,
     const uint4 c0 = (uint4)(st[st_off], st[st_off + st_step], st[st_off + 2 * st_step], st[st_off + 3 * st_step]);
     const uint2 key = (uint2)(st[st_off + 4 * st_step], st[st_off + 5 * st_step]);
     if (g == 0) {
-        const ulong lo = ((ulong)c0.y << 32) | (ulong)c0.x, s = lo + (ulong)nblocks * ${trials}UL;
-        const ulong hi = (((ulong)c0.w << 32) | (ulong)c0.z) + (ulong)(s < lo);
-        st_out[st_out_off] = (uint)s; st_out[st_out_off + 1] = (uint)(s >> 32);
-        st_out[st_out_off + 2] = (uint)hi; st_out[st_out_off + 3] = (uint)(hi >> 32);
+        const uint4 c1 = ${PH}_ctr(c0, (ulong)nblocks * ${trials}UL);
+        st_out[st_out_off] = c1.x; st_out[st_out_off + 1] = c1.y;
+        st_out[st_out_off + 2] = c1.z; st_out[st_out_off + 3] = c1.w;
         st_out[st_out_off + 4] = key.x; st_out[st_out_off + 5] = key.y;
     }
     const long b0 = g * ${L};
