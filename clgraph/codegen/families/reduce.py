@@ -5,6 +5,7 @@ import numpy as np
 
 from ...graph.types import ctype, literal
 from ...ops.shape import is_contiguous
+from ...runtime.arrays import contiguous_strides
 from .elemwise import build_body, epilogue_body, vector_width
 
 __all__ = ["ReduceKernel"]
@@ -130,13 +131,10 @@ class ReduceKernel:
         return [int(np.prod([shape[d] for d in seg], dtype=np.int64)) for seg in self.segments]
 
     def _operand_strides(self, arr, shape):
-        if len(self.segments) != self.full_ndim:  # merged: contiguous, the reduced value's shape
-            strides, acc = [], 1
-            for size in reversed(shape):
-                strides.append(0 if size == 1 else acc)
-                acc *= size
-            return strides[::-1]
-        strides = [0 if size == 1 else st for size, st in zip(arr.shape, arr.strides)]
+        """Strides of an operand in the (merged) loop; 0 along its length-1 axes."""
+        merged = len(self.segments) != self.full_ndim  # then contiguous, the reduced value's shape
+        sizes, strides = (shape, contiguous_strides(tuple(shape))) if merged else (arr.shape, arr.strides)
+        strides = [0 if size == 1 else st for size, st in zip(sizes, strides)]
         return [0] * (self.ndim - len(strides)) + strides
 
     def _parts(self, n_out, shape):
