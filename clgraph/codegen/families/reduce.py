@@ -49,6 +49,7 @@ class ReduceKernel:
         x, out = node.inputs[0], node.outputs[0]
         self.name, self.full_ndim = name, x.ndim
         red = list(op.axes)
+        self.op_axes = set(red)  # the reduced axes before merging
         last = x.ndim - 1
 
         def access(v):
@@ -164,8 +165,7 @@ class ReduceKernel:
         i64 = np.int64
         # the iteration space is the reduced input's shape: the widest operand's
         shape = self._collapse(_loop_shape(in_arrays, self.full_ndim, out.shape,
-                                           [d for d in range(self.full_ndim) if d not in sum(
-                                               (self.segments[k] for k in self.red), [])]))
+                                           [d for d in range(self.full_ndim) if d not in self.op_axes]))
         n_out = out.size
         if n_out == 0:
             return []
