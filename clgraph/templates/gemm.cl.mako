@@ -35,6 +35,29 @@ T, VT = ctype, "%s%d" % (ctype, vw)
     __global ${o.ctype} *restrict ${o.name}, const long ${o.name}_off, const long ${o.name}_sm, const long ${o.name}_sn\
 % endfor
 </%def>
+## the epilogue for `vw` outputs (m, n..n+vw-1) at once, for operands whose stride along n is
+## 1 or 0 (a bias row, a per-row scale): PoCL's vector tanh/exp are several times faster
+## than a loop of scalar calls, which its vectoriser leaves alone here
+<%def name="epilogue_vector(m, n, value, cp, pad)">\
+<% sp = " " * pad %>\
+${sp}{
+${sp}    const ${VT} ${epi["acc"]} = ${value};
+% for o in epi["inputs"]:
+<% base = "%s + %s_off + (%s) * %s_sm" % (o.name, o.name, m, o.name) %>\
+${sp}    const ${VT} ${o.var} = ${o.name}_sn ? vload${vw}(0, ${base} + (${n})) : (${VT})(*(${base}));
+% endfor
+% for k in epi["consts"]:
+${sp}    const ${VT} ${k.var} = (${VT})(${k.literal});
+% endfor
+% for st in epi["stmts"]:
+${sp}    ${st.code(vw, "0")}
+% endfor
+${sp}    vstore${vw}(${epi["result"]}, 0, ${cp});
+% for o in epi["more"]:
+${sp}    vstore${vw}(${o.var}, 0, ${o.name} + ${o.name}_off + (${m}) * ${o.name}_sm + (${n}));
+% endfor
+${sp}}
+</%def>
 ## dst = the epilogue of the product value `value` at output (m, n)
 <%def name="epilogue(m, n, value, dst, pad)">\
 <% sp = " " * pad %>\
@@ -225,6 +248,15 @@ ${store_tile(mr, nv)}\
 % endfor
 % endfor
                         const long rl = min((long)${mr}, M - i), el = min((long)${nr}, N - jp);
+% if epi["vector"]:
+                        if (el == ${nr} && c_sn == 1${"".join(" && (%s_sn == 0 || %s_sn == 1)" % (o.name, o.name) for o in epi["inputs"])}${"".join(" && %s_sn == 1" % o.name for o in epi["more"])}) {
+                            for (int r = 0; r < rl; ++r)
+                                for (int v = 0; v < ${nv}; ++v) {
+                                    __global ${T} *cp = C + (i + r) * c_sm + jp + v * ${vw};
+${epilogue_vector("i + r", "jp + v * %d" % vw, "first ? vload%d(v, t[r]) : vload%d(v, t[r]) + vload%d(0, cp)" % (vw, vw, vw), "cp", 36)}\
+                                }
+                        } else
+% endif
                         for (int r = 0; r < rl; ++r)
                             for (int e = 0; e < el; ++e) {
                                 __global ${T} *cp = C + (i + r) * c_sm + (jp + e) * c_sn;

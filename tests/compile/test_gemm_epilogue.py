@@ -108,3 +108,27 @@ def test_an_update_with_two_results_runs_in_the_weight_gradient_kernel(kind, rng
     want_v = 0.9 * v0 - 0.01 * want_grad
     np.testing.assert_allclose(v.get_value(), want_v, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(w.get_value(), w0 + 0.9 * want_v - 0.01 * want_grad, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("z_layout", ["rows", "transposed"])
+def test_vector_epilogue_matches_numpy(dtype, z_layout, rng):
+    """The CPU kernel applies the epilogue to whole vectors where every operand has
+    stride 1 or 0 along n (here: full panels, a bias row, a per-row scale) and element
+    by element elsewhere (the partial panel, a transposed operand); with K over one
+    k-panel, the last panel adds to C before the epilogue."""
+    m, k, n = 13, 300, 40
+    x, w = T.matrix("x", dtype=dtype), T.matrix("w", dtype=dtype)
+    z, b, s = T.matrix("z", dtype=dtype), T.vector("b", dtype=dtype), T.vector("s", dtype=dtype)
+    zz = z.T if z_layout == "transposed" else z
+    h = T.tanh(T.dot(x, w) / 10 + b) * s.dimshuffle(0, "x")
+    f = clgraph.function([x, w, z, b, s], [h * zz, 1 - h * h])
+    assert len(f.kernels) == 1
+    xv, wv = rng.normal(size=(m, k)).astype(dtype), rng.normal(size=(k, n)).astype(dtype)
+    zv = rng.normal(size=(n, m) if z_layout == "transposed" else (m, n)).astype(dtype)
+    bv, sv = rng.normal(size=n).astype(dtype), rng.normal(size=m).astype(dtype)
+    hv = np.tanh(xv @ wv / 10 + bv) * sv[:, None]
+    got = f(xv, wv, zv, bv, sv)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(got[0], hv * (zv.T if z_layout == "transposed" else zv), rtol=tol, atol=tol)
+    np.testing.assert_allclose(got[1], 1 - hv * hv, rtol=tol, atol=tol)

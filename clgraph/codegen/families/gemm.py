@@ -15,7 +15,7 @@ import numpy as np
 from ...graph.types import ctype
 from ...ops.shape import DimShuffle
 
-from .elemwise import epilogue_body
+from .elemwise import VECTOR_WIDTH, epilogue_body, vector_width
 
 __all__ = ["GemmKernel"]
 
@@ -43,14 +43,14 @@ class GemmKernel:
         a, b = node.inputs
         dtype = node.outputs[0].dtype
         self.name, self.dtypes, self.buffer_inputs = name, {dtype}, [a, b]
-        self.epi = self._epilogue(node.outputs[0], list(epilogue), list(epilogue_inputs),
-                                  list(epilogue_outputs) or [epilogue[-1].outputs[0]]) if epilogue else None
         self.nsum = node.op.nsum
         self.nkeep = a.ndim - 2 - self.nsum
         dev = _device.current()
         self.units = max(1, dev.cl_device.max_compute_units)
         self.kind = self.force_kind or ("gpu" if dev.is_gpu else "cpu")
         self.vw = max(1, min(16, VECTOR_BYTES // np.dtype(dtype).itemsize))
+        self.epi = self._epilogue(node.outputs[0], list(epilogue), list(epilogue_inputs),
+                                  list(epilogue_outputs) or [epilogue[-1].outputs[0]]) if epilogue else None
         a_units, b_units = _unit_axes(a), _unit_axes(b)
         a_unit = _pick(a_units, a.ndim, {"k": 1, "m": 2})
         b_unit = _pick(b_units, b.ndim, {"n": 1, "k": 2})
@@ -76,6 +76,9 @@ class GemmKernel:
         result goes to C (which also holds the partial sums between k-panels), further
         results (an optimizer's two updates) to their own arrays."""
         epi = epilogue_body(product, nodes, inputs, outputs, lambda v: "strided")
+        # the CPU kernel also renders it on vectors when every value has the product's dtype
+        width = vector_width(epi["inputs"], epi["consts"], epi["stmts"])
+        epi["vector"] = self.kind == "cpu" and width > 1 and width == VECTOR_WIDTH.get(product.dtype) == self.vw
         self.buffer_inputs += [o.variable for o in epi["inputs"]]
         self.dtypes |= epi["dtypes"]
         return epi
