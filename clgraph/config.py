@@ -22,7 +22,7 @@ class Config:
     """Plain attribute bag with the documented options and their defaults."""
 
     _options = ("floatX", "device", "cache_dir", "template_path", "check", "nan_guard",
-                "rewrites_excluding", "cache_binaries")
+                "rewrites_excluding", "cache_binaries", "replay_calls")
 
     def __init__(self, environ=os.environ):
         self.floatX = environ.get("CLGRAPH_FLOATX", "float32")
@@ -42,6 +42,9 @@ class Config:
         # cache builds themselves; asking PoCL for a binary compiles every kernel once
         # more, for seconds), 'always' or 'never'.
         self.cache_binaries = environ.get("CLGRAPH_CACHE_BINARIES", "auto")
+        # Replay repeated calls of a compiled function from a recording of one call of the
+        # same shapes (compile/replay.py); off: every call takes the generic path.
+        self.replay_calls = environ.get("CLGRAPH_REPLAY_CALLS", "1") not in ("", "0", "false", "False")
 
     def __setattr__(self, key, value):
         if key not in self._options:

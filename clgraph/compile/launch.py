@@ -11,11 +11,14 @@ import numpy as np
 __all__ = ["launches", "type_arguments", "LOCAL_SIZE"]
 
 
-def launches(step, step_index, ins, outs, host_value, pool, taken, flag):
+def launches(step, step_index, ins, outs, host_value, pool, taken, flag, notes=None):
     """[(kernel name or None, global size tuple, local size, args)] of one kernel step.
     A driver's launch() returns one launch, with the variant's name as an optional
     fourth value, or (multi_launch drivers) a list of them; those get a scratch
-    allocator for buffers that live until the end of the call.
+    allocator for buffers that live until the end of the call. `notes`, a list, gets
+    per launch (buffer slots, offsets patched): [(arg position, operand index (ins +
+    outs, then scratch buffers), whether its offset follows)] and whether those
+    offsets are this call's (a recorded call plan, compile/replay.py, needs them).
 
     The result is cached per layout of the operands (shapes, strides, offsets,
     which of them share a buffer, and the host values a driver reads): a repeated
@@ -56,7 +59,10 @@ def launches(step, step_index, ins, outs, host_value, pool, taken, flag):
         if getattr(kern, "checks_indices", False):
             args += [flag.buffer, np.int32(step_index + 1)]
         result.append((name, gsize, lsize, args))
+        if notes is not None:
+            notes.append((arg_slots, patch_offsets))
     return result
+
 
 def _record_launches(step, ins, outs, values, pool):
     """Run the driver once and note, for every buffer argument, which operand (or

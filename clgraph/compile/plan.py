@@ -51,6 +51,9 @@ class Plan:
         self._in_place = {}  # filled by plan_in_place
         self._uploaded = {}  # (variable, value bytes) -> DeviceArray of a host-computed value
         self.host_input_set = set(self.host_inputs)  # (integer scalar inputs, known on the host)
+        # cl.Kernel -> the recorded launch (compile/replay.py) whose arguments it holds
+        # now, None after a generic launch set them
+        self.arg_owner = {}
 
     # -- planning --------------------------------------------------------------------
     def _make_steps(self):
@@ -275,18 +278,22 @@ class Plan:
                         self._typed.add(k)
 
     # -- running -----------------------------------------------------------------------
-    def enqueue(self, env, shapes, values, queue, pool, taken, on_launch=None, in_place=True):
+    def enqueue(self, env, shapes, values, queue, pool, taken, on_launch=None, in_place=True, recorder=None):
         """Launch every step; `env` maps variables to DeviceArrays and is filled in.
         Buffers allocated here are appended to `taken`. Returns the index-error flag
         (a DeviceArray to read after the queue finishes) or None. `on_launch(step,
         events, ins, outs)` runs after each kernel step (events: one per launch made,
         none for an empty result): the profiler and the NaN guard hook in there.
-        `in_place=False` swaps every update (a NaN guard may stop the call midway)."""
+        `in_place=False` swaps every update (a NaN guard may stop the call midway).
+        `recorder` (compile/replay.py) records this call to be replayed: intermediates
+        then come from buffers it keeps, and it notes every launch."""
         import pyopencl as cl
         flag = None
         if self.checks_indices:
             flag = pool.upload(queue, np.zeros(1, np.int32))
             taken.append(flag.buffer)
+        # where intermediates, scratch buffers and host values come from
+        work, work_taken = (recorder, []) if recorder is not None else (pool, taken)
 
         def host_value(var):
             return var.data if isinstance(var, Constant) else values.get(var)
@@ -296,6 +303,8 @@ class Plan:
             if arr is None and var in self.host_input_set:  # an index a kernel reads
                 arr = env[var] = pool.upload(queue, values[var])
                 taken.append(arr.buffer)
+            elif arr is None and recorder is not None:
+                arr = env[var] = recorder.upload(queue, values[var])
             elif arr is None:  # a host-computed value that a kernel reads (a batch size):
                 value = values[var]  # uploaded once per distinct value, kept by the plan
                 key = (var, value.tobytes())
@@ -310,11 +319,15 @@ class Plan:
             return arr
 
         release_after = self._release_after
+        owner = self.arg_owner
+        notes = [] if recorder is not None else None
         for k, step in enumerate(self.steps):
             kind = type(step)
             if kind is HostStep:
                 continue
             if kind is LoopStep:
+                if recorder is not None:
+                    recorder.refuse("a step drives kernels from the host")
                 step.node.op.run(step.node, env, shapes, queue, pool, taken, self.device)
                 continue
             if kind is ViewStep:
@@ -328,27 +341,40 @@ class Plan:
             for var in step.outputs:
                 arr = in_place_target(self._in_place, var, shapes[var], pool) \
                     if in_place and var in self._in_place else None
-                if arr is None:
+                if arr is None and recorder is not None and var not in recorder.fresh:
+                    arr = recorder.alloc(shapes[var], var.dtype)
+                elif arr is None:
                     arr = pool.alloc(shapes[var], var.dtype)
                     taken.append(arr.buffer)
+                elif recorder is not None:
+                    recorder.in_place[var] = self._in_place[var]
                 env[var] = arr
                 outs.append(arr)
             ins = [operand(v) for v in step.inputs]
             events = []
-            for name, gsize, lsize, args in launches(step, k, ins, outs, host_value, pool, taken, flag):
+            for n, (name, gsize, lsize, args) in enumerate(
+                    launches(step, k, ins, outs, host_value, work, work_taken, flag, notes)):
                 if all(gsize):  # (nothing to launch for an empty result)
                     kernel = step.variants[name] if name else step.cl_kernel
                     if kernel not in self._typed:
                         type_arguments(kernel, args)
                         self._typed.add(kernel)
                     kernel.set_args(*args)
+                    owner[kernel] = None
                     events.append(cl.enqueue_nd_range_kernel(queue, kernel, gsize, lsize))
+                    if recorder is not None:
+                        recorder.launch(step, kernel, gsize, lsize, args, notes[n], len(ins) + len(outs))
+            if notes:
+                notes.clear()
             if on_launch is not None:
                 on_launch(step, events, ins, outs)
             for var in release_after.get(k, ()):
                 # its last reader is enqueued: the in-order queue runs any later
                 # kernel that gets this buffer after that reader
                 buf = env[var].buffer
+                if recorder is not None:  # (results released here are never updates)
+                    recorder.give(buf)
+                    continue
                 taken.remove(buf)
                 pool.give(buf)
         return flag

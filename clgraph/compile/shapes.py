@@ -62,6 +62,9 @@ class ShapeCache:
         self.nodes, self.hosted, self.host_inputs = nodes, hosted, list(host_inputs)
         self._cache = {}
         self._value_split = self._split_value_nodes()
+        #: the signature of the last call (equal keys: equal shapes everywhere, and equal
+        #: host values except those in `dynamic`), for compile/replay.py
+        self.key, self.dynamic = None, frozenset()
 
     def _split_value_nodes(self):
         """The nodes whose results depend on the values of host-known inputs (index
@@ -79,6 +82,7 @@ class ShapeCache:
             for i in node.inputs:
                 if i.owner is not None and i.owner not in inside:
                     return None
+        self._value_vars = frozenset(value_vars)
         return first, [n for n in self.nodes if n not in inside]
 
     def __call__(self, known, known_values=None):
@@ -90,6 +94,7 @@ class ShapeCache:
         known_values = known_values or {}
         if self._value_split is None or not known_values:
             key = tuple(known.values()) + tuple(v.item() for v in known_values.values())
+            self.key, self.dynamic = key, frozenset()
             cached = self._cache.get(key)
             if cached is None:
                 cached = infer_shapes(self.nodes, known, self.hosted, known_values)
@@ -98,6 +103,7 @@ class ShapeCache:
         first, rest = self._value_split
         shapes, values = infer_shapes(first, known, self.hosted, known_values)
         key = tuple(shapes.values())
+        self.key, self.dynamic = key, self._value_vars
         cached = self._cache.get(key)
         if cached is None:
             cached = infer_shapes(rest, shapes, self.hosted, {})

@@ -1,0 +1,202 @@
+"""Repeated calls of a compiled function, replayed from a recording of one.
+
+A generic call (Plan.enqueue) walks every step: views, buffers by liveness, launch
+recipes, argument lists; some 20 us of Python per kernel, several times what PoCL
+needs to run a small one. Calls of one signature (the same shapes everywhere, the same
+layout of the shared variables) launch the same kernels with the same arguments except
+for the buffers of the inputs, of the shared variables (swapped after a call) and of the
+updates about to be swapped in, and for the offsets of views that move with host values
+(the minibatch slice data[i * bs:(i + 1) * bs]). A Replay records one generic call, with
+buffers of its own for the intermediates, notes where those few arguments sit, and a
+later call puts them in and enqueues; a kernel whose arguments did not change is not
+given them again.
+
+A Replay keeps its intermediate buffers until it is dropped (compile/function.py keeps a
+few signatures per function). Calls that check indices on the device, profile, or run
+under the NaN guard always take the generic path."""
+import numpy as np
+
+from ..graph.basic import Constant
+from ..runtime.arrays import DeviceArray
+from ..shared import SharedVariable
+from .steps import KernelStep, ViewStep
+
+__all__ = ["Replay"]
+
+# where a patched argument comes from on each call
+SHARED, INPUT, FRESH, OFFSET = range(4)
+
+
+class Replay:
+    """One signature's recorded launches. Plan.enqueue records into it (alloc, give,
+    upload, launch, refuse); Function then calls finish() and, on later calls,
+    offsets(), run() and array()."""
+
+    def __init__(self, plan, pool, inputs, updates, dynamic):
+        self.plan, self.pool = plan, pool
+        self.input_index = {v: k for k, v in enumerate(inputs)}
+        self.fresh = set(updates)  # update results: a new buffer each call (unless in place)
+        self.dynamic = set(dynamic)  # host values that change between calls of the signature
+        self.in_place = {}  # update result -> the shared variable it is written into
+        self.refused = None  # why this call cannot be replayed, if it cannot
+        self.owned, self._free = [], {}
+        self.launches = []  # [(cl kernel, global size, local size, args, patches)]
+        self.base, self.moving = {}, []  # view -> the variable owning its buffer; views whose offset moves
+        self.moving_vars = moving = set()
+        for step in plan.steps:
+            if type(step) is ViewStep:  # (not a HostStep)
+                node = step.node
+                src, out = node.inputs[0], node.outputs[0]
+                self.base[out] = self.base.get(src, src)
+                if src in moving or any(i in self.dynamic for i in node.inputs[1:]):
+                    moving.add(out)
+                    self.moving.append((node, src))
+            elif isinstance(step, KernelStep) and getattr(step.kernel, "needs_values", False):
+                if any(i in self.dynamic for i in step.nodes[-1].inputs):
+                    self.refuse("a kernel's launch depends on a host value that changes between calls")
+        self.layouts = {}  # variable -> (shape, strides, offset) in the recorded call
+        self.uploads, self.fresh_allocs, self._arrays = [], [], {}
+
+    # -- recording (called by Plan.enqueue) -------------------------------------------
+    def refuse(self, why):
+        if self.refused is None:
+            self.refused = why
+
+    def alloc(self, shape, dtype):
+        dtype = np.dtype(dtype)
+        nbytes = max(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize, 4)
+        stack = self._free.get(nbytes)
+        if stack:
+            return DeviceArray(stack.pop(), shape, dtype)
+        arr = self.pool.alloc(shape, dtype)
+        self.owned.append(arr.buffer)
+        return arr
+
+    def give(self, buffer):
+        """A result's last reader is enqueued: later steps of the call may reuse it."""
+        self._free.setdefault(buffer.size, []).append(buffer)
+
+    def upload(self, queue, value):
+        arr = self.pool.upload(queue, value)
+        self.owned.append(arr.buffer)
+        return arr
+
+    def launch(self, step, kernel, gsize, lsize, args, note, n_operands):
+        """Note one launch: which arguments change between calls, and from where."""
+        slots, offsets_follow = note
+        operands = step.inputs + step.outputs
+        patches = []
+        for pos, src, with_offset in slots:
+            if src >= n_operands:
+                continue  # a scratch buffer: this replay's own
+            var = operands[src]
+            source = self._source(self.base.get(var, var))
+            if source is not None:
+                patches.append((pos,) + source)
+            if var in self.moving_vars:
+                if not (with_offset and offsets_follow):
+                    self.refuse(f"{step.name} takes a moving view without its offset")
+                patches.append((pos + 1, OFFSET, var))
+        self.launches.append((kernel, gsize, lsize, args, tuple(patches)))
+
+    def _source(self, base):
+        """(kind, key) of a buffer that changes between calls; None for a fixed one."""
+        if isinstance(base, SharedVariable):
+            return SHARED, base
+        if base in self.in_place:
+            return SHARED, self.in_place[base]
+        if base in self.input_index:
+            return INPUT, self.input_index[base]
+        if base in self.fresh:
+            return FRESH, base
+        if base in self.plan.host_input_set or base in self.dynamic:
+            self.refuse("a kernel reads a host value that changes between calls")
+        return None
+
+    def finish(self, env, inputs, out_vars, update_vars):
+        """After the recorded call: what each later call must upload, allocate and
+        read. Returns self, or None when this signature cannot be replayed."""
+        if self.refused is None:
+            for node, src in self.moving:
+                for var in (src, node.outputs[0]):
+                    arr = env[var]
+                    self.layouts[var] = (arr.shape, arr.strides, arr.offset)
+            self.uploads = [k for k, v in enumerate(inputs) if v in env and v not in self.plan.host_input_set]
+            kernel_results = {v for s in self.plan.steps if isinstance(s, KernelStep) for v in s.outputs}
+            self.fresh_allocs = [(v, env[v].buffer.size) for v in update_vars
+                                 if v in kernel_results and v not in self.in_place]
+            self.fresh = {v for v, _ in self.fresh_allocs}
+            for v in list(out_vars) + list(update_vars):
+                if v not in env:
+                    if v in update_vars:
+                        self.refuse("an update is computed on the host")
+                    continue  # an output computed on the host: its value comes with the shapes
+                arr = env[v]
+                base = self.base.get(v, v)
+                source = self._source(base)
+                self._arrays[v] = (source, arr.buffer if source is None else None, arr.shape, arr.strides,
+                                   arr.offset, arr.dtype, v in self.layouts)
+            # the common case, swapped without the general bookkeeping: each update is
+            # this call's own new buffer (var) or was written in place (None)
+            self.update_entries = [(v if v in self.fresh else None, v) for v in update_vars]
+            self.swaps_fresh_only = len(set(update_vars)) == len(update_vars) and all(
+                v in self.fresh or v in self.in_place for v in update_vars)
+        if self.refused is not None:
+            self.release()
+            return None
+        return self
+
+    def release(self):
+        """Give this replay's buffers back to the pool (when the queue is idle)."""
+        for buf in self.owned:
+            self.pool.give(buf)
+        self.owned, self._free, self.launches = [], {}, []
+
+    # -- replaying -------------------------------------------------------------------------
+    def offsets(self, values):
+        """{moving view: (shape, strides, offset)} for this call's host values; None if a
+        view's shape or strides differ from the recording (then the generic path runs)."""
+        layouts = {}
+        for node, src in self.moving:
+            shape, strides, offset = layouts.get(src) or self.layouts[src]
+            got = node.op.view_of(shape, strides, offset,
+                                  [i.data if isinstance(i, Constant) else values.get(i) for i in node.inputs])
+            want = self.layouts[node.outputs[0]]
+            if tuple(got[0]) != want[0] or tuple(got[1]) != want[1]:
+                return None
+            layouts[node.outputs[0]] = (want[0], want[1], int(got[2]))
+        return layouts
+
+    def run(self, queue, inputs, fresh, layouts):
+        """Enqueue every recorded launch with this call's buffers and offsets."""
+        import pyopencl as cl
+        enqueue, owner = cl.enqueue_nd_range_kernel, self.plan.arg_owner
+        for launch in self.launches:
+            kernel, gsize, lsize, args, patches = launch
+            changed = owner.get(kernel) is not launch
+            for pos, kind, key in patches:
+                if kind == OFFSET:
+                    value = layouts[key][2]
+                    if args[pos] != value:
+                        args[pos], changed = value, True
+                    continue
+                value = key.container.buffer if kind == SHARED else inputs[key] if kind == INPUT else fresh[key]
+                if args[pos] is not value:
+                    args[pos], changed = value, True
+            if changed:
+                kernel.set_args(*args)
+                owner[kernel] = launch
+            enqueue(queue, kernel, gsize, lsize)
+
+    def array(self, var, inputs, fresh, layouts):
+        """The DeviceArray of an output or update in this call (None: a host value)."""
+        entry = self._arrays.get(var)
+        if entry is None:
+            return None
+        source, buffer, shape, strides, offset, dtype, moves = entry
+        if source is not None:
+            kind, key = source
+            buffer = key.container.buffer if kind == SHARED else inputs[key] if kind == INPUT else fresh[key]
+        if moves:
+            offset = layouts[var][2]
+        return DeviceArray(buffer, shape, dtype, offset, strides)

@@ -1,0 +1,159 @@
+"""Repeated calls replayed from a recording (compile/replay.py) compute what the generic
+path computes: minibatch slices that move with the index, shared variables swapped or
+written in place, new input arrays, a new shape class, set_value between calls, and
+the cases that must fall back to the generic path."""
+import numpy as np
+import pytest
+
+import clgraph
+import clgraph.tensor as T
+from clgraph.config import config
+
+
+def sgd_step(rng, n=50, d=7, k=3, bs=8):
+    """A minibatch softmax-regression SGD step over data kept in shared variables."""
+    xs = rng.normal(size=(n, d)).astype("float32")
+    ys = np.eye(k, dtype="float32")[rng.integers(0, k, n)]
+    w0 = (rng.normal(size=(d, k)) * 0.1).astype("float32")
+    data_x, data_y = clgraph.shared(xs), clgraph.shared(ys)
+    W, b = clgraph.shared(w0.copy()), clgraph.shared(np.zeros(k, "float32"))
+    steps = clgraph.shared(np.zeros((), "float32"))
+    i, size = T.lscalar("i"), T.lscalar("size")
+    x, y = T.fmatrix("x"), T.fmatrix("y")
+    p = T.nnet.softmax(T.dot(x, W) + b)
+    loss = T.mean(T.sum((p - y) ** 2, axis=1))
+    gW, gb = clgraph.grad(loss, [W, b])
+    batch = slice(i * bs, i * bs + size)
+    fn = clgraph.function([i, size], [loss, T.argmax(p, axis=1)],
+                          updates=[(W, W - 0.5 * gW), (b, b - 0.5 * gb), (steps, steps + 1)],
+                          givens={x: data_x[batch], y: data_y[batch]})
+    return fn, (xs, ys, w0), (W, b, steps)
+
+
+def numpy_sgd(xs, ys, w, b, lo, hi):
+    x, y = xs[lo:hi], ys[lo:hi]
+    z = x @ w + b
+    e = np.exp(z - z.max(1, keepdims=True))
+    p = e / e.sum(1, keepdims=True)
+    loss = np.mean(np.sum((p - y) ** 2, axis=1))
+    gp = 2 * (p - y) / len(x)
+    gz = p * (gp - (gp * p).sum(1, keepdims=True))
+    return loss, p.argmax(1), w - 0.5 * x.T @ gz, b - 0.5 * gz.sum(0)
+
+
+@pytest.mark.parametrize("replay", [True, False])
+def test_minibatch_steps_match_numpy(replay, rng):
+    """Full batches (one signature, replayed from the third call on), the partial last
+    batch (another), then full ones again: every step as numpy computes it."""
+    with config.change(replay_calls=replay):
+        fn, (xs, ys, w), (W, b, steps) = sgd_step(rng)
+        bv = np.zeros(3, "float32")
+        schedule = [(0, 8), (1, 8), (2, 8), (3, 8), (6, 2), (4, 8), (6, 2), (6, 2), (5, 8), (0, 8)]
+        for i, size in schedule:
+            loss, cls = fn(i, size)
+            want_loss, want_cls, w, bv = numpy_sgd(xs, ys, w, bv, i * 8, i * 8 + size)
+            np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
+            np.testing.assert_array_equal(cls, want_cls)
+        np.testing.assert_allclose(W.get_value(), w, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(b.get_value(), bv, rtol=1e-4, atol=1e-6)
+        assert steps.get_value() == len(schedule)
+        replays = [r for r in fn._replays.values() if r is not None]
+        assert len(replays) == (2 if replay else 0)  # full batches and the partial one
+
+
+def test_set_value_between_replayed_calls_is_seen(rng):
+    fn, (xs, ys, w), (W, b, steps) = sgd_step(rng)
+    for i in range(3):
+        fn(i, 8)
+    assert any(r is not None for r in fn._replays.values())
+    w = (rng.normal(size=w.shape) * 0.1).astype("float32")
+    W.set_value(w)
+    b.set_value(np.zeros(3, "float32"))
+    loss, _ = fn(4, 8)
+    want_loss, _, w, bv = numpy_sgd(xs, ys, w, np.zeros(3, "float32"), 32, 40)
+    np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
+    np.testing.assert_allclose(W.get_value(), w, rtol=1e-4, atol=1e-6)
+
+
+def test_new_input_arrays_and_in_place_updates(rng):
+    """Inputs uploaded anew on each call; an elementwise update (written in place) and a
+    matrix-product update (a new buffer swapped in) side by side."""
+    x = T.fmatrix("x")
+    acc = clgraph.shared(np.zeros((4, 5), "float32"))
+    M = clgraph.shared(np.eye(5, dtype="float32"))
+    fn = clgraph.function([x], (x * 2).sum(), updates=[(acc, acc + x), (M, T.dot(M, T.ones_like(M)) / 5)])
+    total, m = np.zeros((4, 5), "float32"), np.eye(5, dtype="float32")
+    for _ in range(5):
+        xv = rng.normal(size=(4, 5)).astype("float32")
+        np.testing.assert_allclose(fn(xv), (xv * 2).sum(), rtol=1e-5)
+        total += xv
+        m = m @ np.ones((5, 5), "float32") / 5
+    np.testing.assert_allclose(acc.get_value(), total, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(M.get_value(), m, rtol=1e-5)
+    assert any(r is not None for r in fn._replays.values())
+
+
+def test_updates_that_exchange_two_shared_variables(rng):
+    """updates=[(a, b), (b, a)]: afterwards a and b may hold each other's buffers."""
+    av, bv = rng.normal(size=6).astype("float32"), rng.normal(size=6).astype("float32")
+    a, b = clgraph.shared(av), clgraph.shared(bv)
+    fn = clgraph.function([], a * 1 + b, updates=[(a, b), (b, a)])
+    for _ in range(5):
+        np.testing.assert_allclose(fn(), av + bv, rtol=1e-6)
+        av, bv = bv, av
+        np.testing.assert_array_equal(a.get_value(), av)
+        np.testing.assert_array_equal(b.get_value(), bv)
+
+
+def test_outputs_from_the_host_and_from_shared_variables(rng):
+    x = T.fmatrix("x")
+    s = clgraph.shared(rng.normal(size=3).astype("float32"))
+    fn = clgraph.function([x], [x.shape[0] * 2, s, x + 1, x.T])
+    for n in (2, 2, 2, 5, 5, 5, 2):
+        xv = rng.normal(size=(n, 3)).astype("float32")
+        rows, sv, plus, tr = fn(xv)
+        assert rows == 2 * n
+        np.testing.assert_array_equal(sv, s.get_value())
+        np.testing.assert_allclose(plus, xv + 1)
+        np.testing.assert_array_equal(tr, xv.T)
+
+
+def test_a_kernel_that_reads_the_index_is_not_replayed(rng):
+    """A kernel reads a host value that changes from call to call: the recording is
+    refused and every call takes the generic path, with the right values."""
+    i = T.lscalar("i")
+    data = clgraph.shared(rng.normal(size=(6, 4)).astype("float32"))
+    fn = clgraph.function([i], data[i * 2:i * 2 + 2] * T.cast(i, "float32"))
+    for k in (0, 1, 2, 1, 0, 2):
+        np.testing.assert_allclose(fn(k), data.get_value()[2 * k:2 * k + 2] * k)
+    assert list(fn._replays.values()) == [None]
+
+
+def test_a_failed_call_between_replayed_calls_changes_nothing(rng):
+    from clgraph.errors import InputError, ShapeError
+    fn, (xs, ys, w), (W, b, steps) = sgd_step(rng)
+    for i in range(3):
+        fn(i, 8)
+    before = W.get_value()
+    with pytest.raises(InputError):
+        fn(1.5, 8)
+    data_y = [v for v in fn._shared if v.get_value().shape == ys.shape][0]
+    data_y.set_value(ys[:20])
+    with pytest.raises(ShapeError):
+        fn(3, 8)  # 8 rows of x, 0 of y
+    np.testing.assert_array_equal(W.get_value(), before)
+    assert steps.get_value() == 3
+    data_y.set_value(ys)
+    fn(3, 8)
+    assert steps.get_value() == 4
+
+
+def test_replays_per_function_are_bounded(rng):
+    from clgraph.compile.function import MAX_REPLAYS
+    x = T.fvector("x")
+    fn = clgraph.function([x], T.exp(x) * 2)
+    for n in range(1, 2 * MAX_REPLAYS + 2):
+        for _ in range(3):
+            xv = rng.normal(size=n).astype("float32")
+            np.testing.assert_allclose(fn(xv), np.exp(xv) * 2, rtol=1e-6)
+    assert len(fn._replays) <= MAX_REPLAYS
