@@ -27,7 +27,7 @@ from .plan import Plan
 from .profile import Profiler
 from .replay import Replay
 
-__all__ = ["function", "Function"]
+__all__ = ["function", "Function", "PendingCall"]
 
 # signatures (shape classes) per function whose recorded calls are kept for replay
 MAX_REPLAYS = 4
@@ -182,6 +182,17 @@ class Function:
 
     # -- calling ---------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        return self._call(args, kwargs, True)
+
+    def call_async(self, *args, **kwargs):
+        """Start a call; returns a PendingCall whose result() gives the outputs. A call
+        replayed from a recording only enqueues its kernels and reads: its updates are
+        already swapped in (the device runs calls in order), so the host can prepare the
+        next call while the device runs this one. Other calls finish before returning.
+        (A device failure found by result() then cannot undo the updates.)"""
+        return self._call(args, kwargs, False)
+
+    def _call(self, args, kwargs, wait):
         args = self._bind(args, kwargs)
         dev = self.device
         queue, pool = (self.profiler.begin(dev) if self.profiler else dev.queue), _pool(dev)
@@ -196,9 +207,9 @@ class Function:
             key = self._signature()
             replay = self._replays.get(key, False) if key is not None else None
             if replay:
-                results = self._replay(key, replay, arrays, values, queue, pool)
-                if results is not None:
-                    return results[0] if self.single_output else results
+                pending = self._replay(key, replay, arrays, values, queue, pool, wait)
+                if pending is not None:
+                    return pending.result() if wait else pending
             elif replay is False:  # a signature seen before: record this call to replay the next
                 if self._seen.pop(key, None):
                     recorder = Replay(self.plan, pool, self.inputs, self._update_vars,
@@ -245,6 +256,8 @@ class Function:
         self._swap([env[var] for var in self._update_vars], taken, pool)
         if self.profiler:
             self.profiler.end()
+        if not wait:
+            return PendingCall(results, (), self.single_output)
         return results[0] if self.single_output else results
 
     def _signature(self):
@@ -262,13 +275,18 @@ class Function:
                 old.release()  # (the queue is idle: the last call finished)
         self._replays[key] = replay
 
-    def _replay(self, key, replay, arrays, values, queue, pool):
-        """A call of a recorded signature (compile/replay.py); None when this call's
-        moving views do not fit the recording (the caller then takes the generic path)."""
+    def _replay(self, key, replay, arrays, values, queue, pool, wait):
+        """A call of a recorded signature (compile/replay.py) as a PendingCall; None when
+        this call's moving views do not fit the recording (the caller then takes the
+        generic path). Without `wait`, it returns once the kernels and reads are
+        enqueued (after uploads, which pyopencl waits for, it waits anyway). Buffers go
+        back to the pool before the device is done with them: the queue runs in order,
+        so a later call that gets one writes it after this call's kernels."""
         layouts = replay.offsets(values)
         if layouts is None:
             return None
         self._replays.move_to_end(key)
+        wait = wait or bool(replay.uploads)
         taken = Holding()
         try:
             inputs, fresh = {}, {}
@@ -280,14 +298,26 @@ class Function:
                 fresh[var] = buf = pool.take(nbytes)
                 taken.append(buf)
             replay.run(queue, inputs, fresh, layouts)
-            hosts = []
+            hosts, events = [], []
             for v in self._out_vars:
                 arr = replay.array(v, inputs, fresh, layouts)
-                hosts.append(values[v].copy() if arr is None else arr.enqueue_read(queue))
+                if arr is None:
+                    hosts.append(values[v].copy())
+                elif arr.is_contiguous and arr.size:
+                    host, event = arr.start_read(queue)
+                    hosts.append(host)
+                    events.append(event)
+                else:
+                    hosts.append(arr.enqueue_read(queue))
+                    wait = True
             new = None if replay.swaps_fresh_only else \
                 [replay.array(v, inputs, fresh, layouts) for v in self._update_vars]
-            queue.finish()
-            results = [materialize(h) for h in hosts]
+            if wait:
+                queue.finish()
+                events = ()
+            elif not events:
+                import pyopencl as cl
+                events = [cl.enqueue_marker(queue)]
         except BaseException:
             queue.finish()
             for b in taken:
@@ -295,15 +325,15 @@ class Function:
             raise
         if new is not None:
             self._swap(new, taken, pool)
-            return results
-        # every update is a new buffer of the call or written in place: the new buffers
-        # go to their shared variables, the inputs' back to the pool
-        for (shared_var, _), (var, _) in zip(self.updates, replay.update_entries):
-            if var is not None:
-                shared_var.container = replay.array(var, inputs, fresh, layouts)
-        for k in replay.uploads:
-            pool.give(inputs[k])
-        return results
+        else:
+            # every update is a new buffer of the call or written in place: the new
+            # buffers go to their shared variables, the inputs' back to the pool
+            for (shared_var, _), (var, _) in zip(self.updates, replay.update_entries):
+                if var is not None:
+                    shared_var.container = replay.array(var, inputs, fresh, layouts)
+            for k in replay.uploads:
+                pool.give(inputs[k])
+        return PendingCall(hosts, events, self.single_output)
 
     def _swap(self, new, taken, pool):
         """Swap the updated arrays into their shared variables; give back the call's
@@ -406,6 +436,24 @@ class Function:
 
     def __repr__(self):
         return f"<clgraph Function {self.name or ''} ({len(self.kernels)} kernels on {self.device.name})>"
+
+
+class PendingCall:
+    """A started call (Function.call_async). result() waits for the call's reads (the
+    last of them, or a marker, completes after every kernel of the call) and returns
+    the outputs as __call__ would."""
+    __slots__ = ("_hosts", "_events", "_single", "_results")
+
+    def __init__(self, hosts, events, single):
+        self._hosts, self._events, self._single, self._results = hosts, events, single, None
+
+    def result(self):
+        if self._results is None:
+            for event in self._events:
+                event.wait()
+            self._results = [materialize(h) for h in self._hosts]
+            self._hosts, self._events = None, ()
+        return self._results[0] if self._single else self._results
 
 
 def _own_buffer(var):

@@ -51,6 +51,17 @@ class DeviceArray:
     def view(self, shape, strides, offset=None):
         return DeviceArray(self.buffer, shape, self.dtype, self.offset if offset is None else offset, strides)
 
+    def start_read(self, queue):
+        """(host array, event) for a contiguous array: the copy is valid once the event
+        has completed, and the event must be kept until then (pyopencl waits for the
+        copy when it is dropped)."""
+        host = np.empty(self.shape, self.dtype)
+        offset = self.offset * self.dtype.itemsize
+        if _read_buffer is not None:
+            return host, _read_buffer(queue, self.buffer, host, offset, None, False)
+        import pyopencl as cl
+        return host, cl.enqueue_copy(queue, host, self.buffer, src_offset=offset, is_blocking=False)
+
     def enqueue_read(self, queue):
         """Start copying to a new numpy array; the array is valid after queue.finish()."""
         import pyopencl as cl

@@ -157,3 +157,19 @@ def test_replays_per_function_are_bounded(rng):
             xv = rng.normal(size=n).astype("float32")
             np.testing.assert_allclose(fn(xv), np.exp(xv) * 2, rtol=1e-6)
     assert len(fn._replays) <= MAX_REPLAYS
+
+
+def test_call_async_runs_calls_in_order(rng):
+    """Calls started one after another (the next enqueued before the last one's values
+    are read) compute the same steps as calls made one at a time."""
+    fn, (xs, ys, w), (W, b, steps) = sgd_step(rng)
+    bv = np.zeros(3, "float32")
+    schedule = [0, 1, 2, 3, 4, 5, 0, 1]
+    pending = [fn.call_async(i, 8) for i in schedule]
+    for i, call in zip(schedule, pending):
+        loss, cls = call.result()
+        want_loss, want_cls, w, bv = numpy_sgd(xs, ys, w, bv, i * 8, i * 8 + 8)
+        np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
+        np.testing.assert_array_equal(cls, want_cls)
+    np.testing.assert_allclose(W.get_value(), w, rtol=1e-4, atol=1e-6)
+    assert steps.get_value() == len(schedule)

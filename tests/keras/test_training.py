@@ -211,3 +211,36 @@ def test_temporal_sample_weights_on_a_sequence_output():
     assert model.test_on_batch(x, y, sample_weight=sw) == pytest.approx(want, rel=1e-5)
     with pytest.raises(ValueError, match="expected 2D weights"):
         model.test_on_batch(x, y, sample_weight=sw[:, 0])
+
+
+def test_batches_in_flight_train_as_the_plain_loop():
+    """With only the built-in loggers, fit enqueues batch b + 1 before reading batch b;
+    with any other callback it runs batch by batch. Both give the same weights and the
+    same per-batch values to the callbacks, in order."""
+    X, Y = blobs(203, seed=3)  # 12 full batches of 16 and a partial one
+    results = []
+    for plain in (False, True):
+        np.random.seed(0)
+        model = Sequential()
+        model.add(Dense(8, input_dim=20, activation='tanh'))
+        model.add(Dense(2, activation='softmax'))
+        model.compile(loss='categorical_crossentropy', optimizer=SGD(lr=0.2, momentum=0.9), metrics=['accuracy'])
+        if results:
+            model.set_weights(results[0][0])
+        start = model.get_weights()
+        seen = []
+        logger = callbacks.BaseLogger()
+        logger.on_batch_end = lambda batch, logs: seen.append((batch, logs["loss"], logs["acc"]))
+        cbs = [logger] + ([callbacks.LambdaCallback()] if plain else [])
+        if not plain:  # a BaseLogger alone keeps the in-flight loop
+            assert all(type(c) in (callbacks.BaseLogger,) for c in cbs)
+        history = model.fit(X, Y, batch_size=16, nb_epoch=2, shuffle=False, verbose=0, callbacks=cbs)
+        results.append((start, model.get_weights(), seen, history.history["loss"]))
+    (start_a, w_a, seen_a, loss_a), (start_b, w_b, seen_b, loss_b) = results
+    for a, b in zip(start_a, start_b):
+        np.testing.assert_array_equal(a, b)
+    assert [s[0] for s in seen_a] == list(range(13)) * 2 == [s[0] for s in seen_b]
+    np.testing.assert_allclose([s[1:] for s in seen_a], [s[1:] for s in seen_b], rtol=1e-6)
+    np.testing.assert_allclose(loss_a, loss_b, rtol=1e-6)
+    for a, b in zip(w_a, w_b):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

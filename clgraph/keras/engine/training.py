@@ -287,6 +287,9 @@ class Model(Container):
             "metrics": labels + (["val_" + label for label in labels] if val is not None else [])})
         val_arrays = None if val is None else val[0] + val[1] + val[2]
         val_token = object()
+        # with only the built-in loggers (no callback that could change the model or its
+        # data between batches), batch b + 1 is enqueued before batch b's values are read
+        in_flight = all(type(c) in (cbks.BaseLogger, cbks.ProgbarLogger, cbks.History) for c in callback_list)
         try:
             callback_list.on_train_begin()
             epoch_arrays, token = arrays, object()  # a token no load returned: load before batch 0
@@ -296,8 +299,12 @@ class Model(Container):
                     order = _shuffled(n, batch_size, shuffle)
                     epoch_arrays = [a[order] for a in arrays]
                     token = data.load(epoch_arrays)
-                for b in range(nb_batch):
-                    if data.token is not token:  # first epoch, or a callback used this model's data
+                if data.token is not token:  # first epoch, or a callback used this model's data
+                    token = data.load(epoch_arrays)
+                if in_flight:
+                    self._batches_in_flight(fn, nb_batch, batch_size, n, labels, callback_list)
+                for b in range(0 if in_flight else nb_batch):
+                    if data.token is not token:  # a callback used this model's data
                         token = data.load(epoch_arrays)
                     logs = {"batch": b, "size": min(batch_size, n - b * batch_size)}
                     callback_list.on_batch_begin(b, logs)
@@ -321,6 +328,32 @@ class Model(Container):
             if val is not None:
                 self._test_function[1].release()
         return self.history
+
+    @staticmethod
+    def _batches_in_flight(fn, nb_batch, batch_size, n, labels, callback_list):
+        """One epoch's batches with the next one enqueued (Function.call_async) before
+        the hooks of the last one run: the host prepares batch b + 1 while the device
+        runs batch b. The hooks see every batch's values, in order, as without it."""
+        def finish(b, call):
+            logs = {"batch": b, "size": min(batch_size, n - b * batch_size)}
+            callback_list.on_batch_begin(b, logs)
+            for label, value in zip(labels, call.result()):
+                logs[label] = float(value)
+            callback_list.on_batch_end(b, logs)
+
+        last = None
+        try:
+            for b in range(nb_batch):
+                call = fn.call_async(b, batch_size)
+                if last is not None:
+                    finish(*last)
+                last = (b, call)
+        except BaseException:
+            if last is not None:
+                last[1].result()  # (the device is done with this epoch's data)
+            raise
+        if last is not None:
+            finish(*last)
 
     def _averaged(self, fn, data, batch_size, verbose):
         """The step's outputs averaged over the loaded data, weighted by batch size."""
