@@ -89,5 +89,6 @@ def discard(key, why):
 
 
 def clear():
-    """Remove every cached program (of this cache_dir)."""
+    """Remove every cached program (of this cache_dir), and the compiled templates."""
     shutil.rmtree(cache_root(), ignore_errors=True)
+    shutil.rmtree(os.path.join(config.cache_dir, "mako"), ignore_errors=True)

@@ -16,11 +16,28 @@ _lookups = {}
 
 def get_lookup():
     dirs = tuple(os.path.abspath(p) for p in config.template_path) + (BUILTIN_DIR,)
-    lookup = _lookups.get(dirs)
+    key = (dirs, config.cache_dir)
+    lookup = _lookups.get(key)
     if lookup is None:
-        lookup = _lookups[dirs] = TemplateLookup(directories=list(dirs), strict_undefined=True,
-                                                 input_encoding="utf-8")
+        lookup = _lookups[key] = TemplateLookup(directories=list(dirs), strict_undefined=True,
+                                                input_encoding="utf-8", module_directory=_module_dir(dirs))
     return lookup
+
+
+def _module_dir(dirs):
+    """Where Mako keeps the Python modules it compiles the templates to (0.14 s a
+    process otherwise): in the disk cache, one folder per list of template folders (a
+    module is found by the template's name, and an override has the built-in's name).
+    Mako rebuilds a module whose template file is newer. None: no disk cache."""
+    import hashlib
+    from .. import __version__
+    tag = hashlib.sha256(repr((dirs, __version__)).encode()).hexdigest()[:16]
+    path = os.path.join(config.cache_dir, "mako", tag)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
 
 
 def template_file(name):

@@ -125,3 +125,29 @@ def test_fp64_kernels_enable_the_extension():
     assert "cl_khr_fp64" in src and "double" in src
     y = T.fvector()
     assert "cl_khr_fp64" not in clgraph.function([y], y * 0 + 1).kernels[0].source
+
+
+def test_compiled_templates_are_kept_on_disk_and_rebuilt_when_edited(tmp_path, rng, monkeypatch):
+    """Mako's Python modules for the templates live in the disk cache (a new process
+    skips compiling them); editing an override template rebuilds its module."""
+    from clgraph.codegen import lookup
+    with open(os.path.join(BUILTIN_DIR, "elemwise.cl.mako")) as fh:
+        text = fh.read()
+    user = tmp_path / "templates"
+    user.mkdir()
+    (user / "elemwise.cl.mako").write_text(text.replace("__kernel void", "/* first */\n__kernel void", 1))
+    x = T.vector("x")
+    with clgraph.config.change(template_path=[str(user)], cache_dir=str(tmp_path / "cache")):
+        f = clgraph.function([x], T.exp(x) + 1)
+        assert "/* first */" in f.kernels[0].source
+        modules = list((tmp_path / "cache" / "mako").rglob("*.py"))
+        assert any(m.name.startswith("elemwise.cl.mako") for m in modules)
+        monkeypatch.setattr(lookup, "_lookups", {})  # as in a new process
+        path = user / "elemwise.cl.mako"
+        path.write_text(text.replace("__kernel void", "/* second */\n__kernel void", 1))
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+        g = clgraph.function([x], T.exp(x) + 2)
+        assert "/* second */" in g.kernels[0].source
+    v = rng.normal(size=5).astype("float32")
+    np.testing.assert_allclose(g(v), np.exp(v) + 2, rtol=1e-6)
