@@ -252,7 +252,8 @@ class Function:
                 self.profiler.abort()
             raise
         if recorder is not None:
-            self._keep_replay(key, recorder.finish(env, self.inputs, self._out_vars, self._update_vars))
+            self._keep_replay(key, recorder.finish(env, self.inputs, self._out_vars, self._update_vars,
+                                                   [s for s, _ in self.updates]))
         self._swap([env[var] for var in self._update_vars], taken, pool)
         if self.profiler:
             self.profiler.end()
@@ -286,21 +287,21 @@ class Function:
         if layouts is None:
             return None
         self._replays.move_to_end(key)
+        parity = replay.parity_for_call(replay.swapped)
+        if parity is None:
+            return None
         wait = wait or bool(replay.uploads)
         taken = Holding()
         try:
-            inputs, fresh = {}, {}
+            inputs = {}
             for k in replay.uploads:
                 arr = pool.upload(queue, arrays[k])
                 taken.append(arr.buffer)
                 inputs[k] = arr.buffer
-            for var, nbytes in replay.fresh_allocs:
-                fresh[var] = buf = pool.take(nbytes)
-                taken.append(buf)
-            replay.run(queue, inputs, fresh, layouts)
+            replay.run(queue, inputs, layouts, parity)
             hosts, events = [], []
             for v in self._out_vars:
-                arr = replay.array(v, inputs, fresh, layouts)
+                arr = replay.array(v, inputs, layouts, parity)
                 if arr is None:
                     hosts.append(values[v].copy())
                 elif arr.is_contiguous and arr.size:
@@ -311,7 +312,7 @@ class Function:
                     hosts.append(arr.enqueue_read(queue))
                     wait = True
             new = None if replay.swaps_fresh_only else \
-                [replay.array(v, inputs, fresh, layouts) for v in self._update_vars]
+                [replay.array(v, inputs, layouts, parity) for v in self._update_vars]
             if wait:
                 queue.finish()
                 events = ()
@@ -326,11 +327,11 @@ class Function:
         if new is not None:
             self._swap(new, taken, pool)
         else:
-            # every update is a new buffer of the call or written in place: the new
-            # buffers go to their shared variables, the inputs' back to the pool
-            for (shared_var, _), (var, _) in zip(self.updates, replay.update_entries):
-                if var is not None:
-                    shared_var.container = replay.array(var, inputs, fresh, layouts)
+            # every update was written in place or into the replay's buffer of this
+            # parity, which its shared variable now takes; the inputs' go back to the pool
+            pairs = replay.pairs
+            for shared_var, var in replay.swapped:
+                shared_var.container = pairs[var][parity]
             for k in replay.uploads:
                 pool.give(inputs[k])
         return PendingCall(hosts, events, self.single_output)

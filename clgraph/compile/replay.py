@@ -55,7 +55,7 @@ class Replay:
                 if any(i in self.dynamic for i in step.nodes[-1].inputs):
                     self.refuse("a kernel's launch depends on a host value that changes between calls")
         self.layouts = {}  # variable -> (shape, strides, offset) in the recorded call
-        self.uploads, self.fresh_allocs, self._arrays = [], [], {}
+        self.uploads, self._arrays, self.pairs = [], {}, {}
 
     # -- recording (called by Plan.enqueue) -------------------------------------------
     def refuse(self, why):
@@ -113,9 +113,10 @@ class Replay:
             self.refuse("a kernel reads a host value that changes between calls")
         return None
 
-    def finish(self, env, inputs, out_vars, update_vars):
-        """After the recorded call: what each later call must upload, allocate and
-        read. Returns self, or None when this signature cannot be replayed."""
+    def finish(self, env, inputs, out_vars, update_vars, updated):
+        """After the recorded call: what each later call must upload, read and swap
+        (`updated`: the shared variable of each update). Returns self, or None when this
+        signature cannot be replayed."""
         if self.refused is None:
             for node, src in self.moving:
                 for var in (src, node.outputs[0]):
@@ -123,9 +124,10 @@ class Replay:
                     self.layouts[var] = (arr.shape, arr.strides, arr.offset)
             self.uploads = [k for k, v in enumerate(inputs) if v in env and v not in self.plan.host_input_set]
             kernel_results = {v for s in self.plan.steps if isinstance(s, KernelStep) for v in s.outputs}
-            self.fresh_allocs = [(v, env[v].buffer.size) for v in update_vars
-                                 if v in kernel_results and v not in self.in_place]
-            self.fresh = {v for v, _ in self.fresh_allocs}
+            self.fresh = {v for v in update_vars if v in kernel_results and v not in self.in_place}
+            self._pair_buffers(env)
+            # (shared variable, update) of the updates written to pair buffers
+            self.swapped = [(s, v) for s, v in zip(updated, update_vars) if v in self.fresh]
             for v in list(out_vars) + list(update_vars):
                 if v not in env:
                     if v in update_vars:
@@ -137,8 +139,7 @@ class Replay:
                 self._arrays[v] = (source, arr.buffer if source is None else None, arr.shape, arr.strides,
                                    arr.offset, arr.dtype, v in self.layouts)
             # the common case, swapped without the general bookkeeping: each update is
-            # this call's own new buffer (var) or was written in place (None)
-            self.update_entries = [(v if v in self.fresh else None, v) for v in update_vars]
+            # one of the replay's pair buffers or was written in place
             self.swaps_fresh_only = len(set(update_vars)) == len(update_vars) and all(
                 v in self.fresh or v in self.in_place for v in update_vars)
         if self.refused is not None:
@@ -146,11 +147,51 @@ class Replay:
             return None
         return self
 
+    def _pair_buffers(self, env):
+        """Two buffers of the replay's own per new update, used in turn: a call writes
+        one while its shared variable holds the other, so from one call to the next the
+        kernels' arguments repeat every other call. Each launch that takes such buffers
+        (or a shared variable's) gets a second kernel object, one per parity, whose
+        arguments then stay set. The pool holds the buffers for the replay until it is
+        released, so they never go back to the pool while it may use them."""
+        self.pairs = {}
+        for v in self.fresh:
+            arr = env[v]
+            pair = []
+            for _ in range(2):
+                buf = self.pool.take(arr.buffer.size)
+                self.pool.hold(buf)
+                pair.append(DeviceArray(buf, arr.shape, arr.dtype))
+            self.pairs[v] = pair
+        self.fresh_buffers = [{v: pair[p].buffer for v, pair in self.pairs.items()} for p in (0, 1)]
+        launches = []
+        for kernel, gsize, lsize, args, patches in self.launches:
+            if any(kind in (SHARED, FRESH) for _, kind, _ in patches):
+                kernels, arg_lists = (kernel, self.plan.kernel_copy(kernel)), (args, list(args))
+            else:
+                kernels, arg_lists = (kernel, kernel), (args, args)
+            launches.append((kernels, gsize, lsize, arg_lists, patches))
+        self.launches = launches
+        self.parity = 1
+
+    def parity_for_call(self, swapped):
+        """The buffer parity of this call: not the buffers the shared variables hold
+        now (`swapped`: (shared variable, update) pairs of the new updates). None if
+        both are taken (the generic path then runs)."""
+        for p in (1 - self.parity, self.parity):
+            if all(s.container.buffer is not self.pairs[v][p].buffer for s, v in swapped):
+                self.parity = p
+                return p
+        return None
+
     def release(self):
         """Give this replay's buffers back to the pool (when the queue is idle)."""
         for buf in self.owned:
             self.pool.give(buf)
-        self.owned, self._free, self.launches = [], {}, []
+        for pair in getattr(self, "pairs", {}).values():
+            for arr in pair:
+                self.pool.release(arr.buffer)
+        self.owned, self._free, self.launches, self.pairs = [], {}, [], {}
 
     # -- replaying -------------------------------------------------------------------------
     def offsets(self, values):
@@ -167,28 +208,29 @@ class Replay:
             layouts[node.outputs[0]] = (want[0], want[1], int(got[2]))
         return layouts
 
-    def run(self, queue, inputs, fresh, layouts):
-        """Enqueue every recorded launch with this call's buffers and offsets."""
+    def run(self, queue, inputs, layouts, parity):
+        """Enqueue every recorded launch with this call's buffers and offsets; a
+        kernel is given arguments only when they differ from those it holds."""
         import pyopencl as cl
-        enqueue, owner = cl.enqueue_nd_range_kernel, self.plan.arg_owner
-        for launch in self.launches:
-            kernel, gsize, lsize, args, patches = launch
-            changed = owner.get(kernel) is not launch
+        enqueue, owner, fresh = cl.enqueue_nd_range_kernel, self.plan.arg_owner, self.fresh_buffers[parity]
+        for kernels, gsize, lsize, arg_lists, patches in self.launches:
+            kernel, args = kernels[parity], arg_lists[parity]
+            changed = owner.get(kernel) is not args
             for pos, kind, key in patches:
                 if kind == OFFSET:
                     value = layouts[key][2]
                     if args[pos] != value:
                         args[pos], changed = value, True
                     continue
-                value = key.container.buffer if kind == SHARED else inputs[key] if kind == INPUT else fresh[key]
+                value = key.container.buffer if kind == SHARED else fresh[key] if kind == FRESH else inputs[key]
                 if args[pos] is not value:
                     args[pos], changed = value, True
             if changed:
                 kernel.set_args(*args)
-                owner[kernel] = launch
+                owner[kernel] = args
             enqueue(queue, kernel, gsize, lsize)
 
-    def array(self, var, inputs, fresh, layouts):
+    def array(self, var, inputs, layouts, parity):
         """The DeviceArray of an output or update in this call (None: a host value)."""
         entry = self._arrays.get(var)
         if entry is None:
@@ -196,7 +238,9 @@ class Replay:
         source, buffer, shape, strides, offset, dtype, moves = entry
         if source is not None:
             kind, key = source
-            buffer = key.container.buffer if kind == SHARED else inputs[key] if kind == INPUT else fresh[key]
+            if kind == FRESH:
+                return self.pairs[key][parity]
+            buffer = key.container.buffer if kind == SHARED else inputs[key]
         if moves:
             offset = layouts[var][2]
         return DeviceArray(buffer, shape, dtype, offset, strides)

@@ -173,3 +173,28 @@ def test_call_async_runs_calls_in_order(rng):
         np.testing.assert_array_equal(cls, want_cls)
     np.testing.assert_allclose(W.get_value(), w, rtol=1e-4, atol=1e-6)
     assert steps.get_value() == len(schedule)
+
+
+def test_two_functions_updating_one_shared_variable(rng):
+    """A replay writes its updates into two buffers of its own in turn; another
+    function that updates the same variable in between (and so holds or frees those
+    buffers) must not disturb it."""
+    w0 = rng.normal(size=(6, 5)).astype("float32")
+    W = clgraph.shared(w0.copy())
+    x = T.fmatrix("x")
+    step = clgraph.function([x], T.sum(T.dot(x, W)), updates=[(W, W - 0.01 * T.dot(x.T, T.dot(x, W)))])
+    double = clgraph.function([], [], updates=[(W, W * 2)])
+    halve = clgraph.function([], [], updates=[(W, T.dot(W, T.eye(5, dtype="float32")) / 2)])
+    w = w0.astype("float64")
+    for k in range(12):
+        xv = rng.normal(size=(3, 6)).astype("float32")
+        np.testing.assert_allclose(step(xv), np.sum(xv @ w), rtol=1e-4, atol=1e-4)
+        w = w - 0.01 * xv.T @ (xv @ w)
+        if k % 3 == 1:
+            double()
+            w = w * 2
+        if k % 4 == 2:
+            halve()
+            w = w / 2
+        np.testing.assert_allclose(W.get_value(), w, rtol=1e-4, atol=1e-5)
+    assert any(r is not None for r in step._replays.values())
