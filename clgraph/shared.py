@@ -14,9 +14,9 @@ __all__ = ["SharedVariable", "shared"]
 
 
 def _pool(dev):
-    from .runtime.arrays import BufferPool
     pool = getattr(dev, "pool", None)
     if pool is None:
+        from .runtime.arrays import BufferPool
         pool = dev.pool = BufferPool(dev.context)
     return pool
 
@@ -36,8 +36,9 @@ class SharedVariable(Variable):
         super().__init__(TensorType(check_dtype(value.dtype), broadcastable), name=name)
         self.trace = _trace.capture()
         self.device = _device.current()
+        self._pool = _pool(self.device)
         self._cell = [None]  # the current DeviceArray, shared with the finalizer
-        weakref.finalize(self, _release_cell, _pool(self.device), self._cell)
+        weakref.finalize(self, _release_cell, self._pool, self._cell)
         self.set_value(value)
 
     @property
@@ -47,7 +48,7 @@ class SharedVariable(Variable):
 
     @container.setter
     def container(self, array):
-        pool = _pool(self.device)
+        pool = self._pool
         pool.hold(array.buffer)
         old, self._cell[0] = self._cell[0], array
         if old is not None:

@@ -230,6 +230,10 @@ class Replay:
                 owner[kernel] = args
             enqueue(queue, kernel, gsize, lsize)
 
+    def array_known(self, var):
+        """Whether array() gives `var` (not a value computed on the host)."""
+        return var in self._arrays
+
     def array(self, var, inputs, layouts, parity):
         """The DeviceArray of an output or update in this call (None: a host value)."""
         entry = self._arrays.get(var)

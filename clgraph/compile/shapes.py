@@ -65,6 +65,14 @@ class ShapeCache:
         #: the signature of the last call (equal keys: equal shapes everywhere, and equal
         #: host values except those in `dynamic`), for compile/replay.py
         self.key, self.dynamic = None, frozenset()
+        first = self._value_split[0] if self._value_split is not None else None
+        #: True when the value-dependent nodes are only host arithmetic and views: then
+        #: the shapes follow from the free variables' shapes and those views' shapes, and
+        #: a call replayed from a recording needs only host_values() (compile/function.py)
+        self.values_alone = first is not None and all(
+            (n in hosted and not getattr(n.op, "host_only", False)) or (n not in hosted and n.op.view)
+            for n in first)
+        self._hosted_first = [n for n in first or () if n in hosted]
 
     def _split_value_nodes(self):
         """The nodes whose results depend on the values of host-known inputs (index
@@ -112,6 +120,17 @@ class ShapeCache:
         # value-dependent nodes are this call's
         values.update(cached[1])
         return cached[0], values
+
+    def host_values(self, known_values):
+        """The values of the value-dependent host nodes (the index arithmetic) for these
+        values of the host-known inputs, computing no shape (see values_alone)."""
+        values = dict(known_values)
+        for node in self._hosted_first:
+            outs = node.op.perform(node, [values.get(i, i.data if isinstance(i, Constant) else None)
+                                          for i in node.inputs])
+            for var, value in zip(node.outputs, outs):
+                values[var] = np.asarray(value, dtype=var.dtype)
+        return values
 
     def _remember(self, key, entry):
         if len(self._cache) > 64:

@@ -198,3 +198,23 @@ def test_two_functions_updating_one_shared_variable(rng):
             w = w / 2
         np.testing.assert_allclose(W.get_value(), w, rtol=1e-4, atol=1e-5)
     assert any(r is not None for r in step._replays.values())
+
+
+def test_new_data_shape_between_replayed_calls(rng):
+    """Replayed calls find their recording by the shapes of the inputs and shared
+    variables (without inferring shapes): new data of another length is a new
+    signature, and the old one still works when its data comes back."""
+    fn, (xs, ys, w), (W, b, steps) = sgd_step(rng)
+    data_x, data_y = [v for v in fn._shared if v.get_value().shape in (xs.shape, ys.shape)]
+    if data_x.get_value().shape != xs.shape:
+        data_x, data_y = data_y, data_x
+    bv = np.zeros(3, "float32")
+    for rows in (50, 50, 30, 50):
+        data_x.set_value(xs[:rows])
+        data_y.set_value(ys[:rows])
+        for i in range(4):
+            loss, _ = fn(i, 8)
+            want_loss, _, w, bv = numpy_sgd(xs[:rows], ys[:rows], w, bv, i * 8, i * 8 + 8)
+            np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
+    np.testing.assert_allclose(W.get_value(), w, rtol=1e-4, atol=1e-6)
+    assert len(fn._quick) == 2
