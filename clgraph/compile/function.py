@@ -84,7 +84,6 @@ class Function:
             self._constants[c] = pool.upload(self.device.queue, c.data)
         self._shared = [v for v in ancestors(self.plan.roots) if isinstance(v, SharedVariable)]
         self._replays = OrderedDict()  # signature -> Replay, or None where a call cannot be replayed
-        self._seen = {}  # signatures called once (the second call records)
         self._quick = {}  # _quick_key -> [(signature, Replay)], the latest first
         self.profiler = Profiler(name, [k.name for k in self.plan.kernels],
                                  time.perf_counter() - started) if profile else None
@@ -220,14 +219,8 @@ class Function:
                 pending = self._replay(key, replay, arrays, values, queue, pool, wait)
                 if pending is not None:
                     return pending.result() if wait else pending
-            elif replay is False:  # a signature seen before: record this call to replay the next
-                if self._seen.pop(key, None):
-                    recorder = Replay(self.plan, pool, self.inputs, self._update_vars,
-                                      self.plan.infer_shapes.dynamic)
-                else:
-                    if len(self._seen) > 64:
-                        self._seen.clear()
-                    self._seen[key] = True
+            elif replay is False:  # a new signature: record this call to replay the next
+                recorder = Replay(self.plan, pool, self.inputs, self._update_vars, self.plan.infer_shapes.dynamic)
         # (a replayed call's shapes are its recording's, which passed this check)
         self._check_update_shapes(shapes)
         env = dict(self._constants)
@@ -316,6 +309,8 @@ class Function:
         if layouts is None:
             return None
         self._replays.move_to_end(key)
+        if not replay.active:
+            replay.activate()
         parity = replay.parity_for_call(replay.swapped)
         if parity is None:
             return None

@@ -260,7 +260,7 @@ class Plan:
             return
         import pyopencl as cl
         program = build_program(self.device, self.program_source)
-        self._typed = {}  # kernel -> the argument types pyopencl knows (None: buffers)
+        self._typed = set()  # kernels whose argument types pyopencl knows
         for step in self.steps:
             if isinstance(step, KernelStep):
                 names = getattr(step.kernel, "variants", None)
@@ -274,8 +274,8 @@ class Plan:
                 dtypes = getattr(step.kernel, "arg_dtypes", None)
                 for kname, k in step.variants.items() if names else [(step.name, step.cl_kernel)]:
                     if typed or dtypes:
-                        self._typed[k] = typed(kname) if typed else dtypes
-                        k.set_scalar_arg_dtypes(self._typed[k])
+                        k.set_scalar_arg_dtypes(typed(kname) if typed else dtypes)
+                        self._typed.add(k)
 
     # -- running -----------------------------------------------------------------------
     def enqueue(self, env, shapes, values, queue, pool, taken, on_launch=None, in_place=True, recorder=None):
@@ -357,7 +357,8 @@ class Plan:
                 if all(gsize):  # (nothing to launch for an empty result)
                     kernel = step.variants[name] if name else step.cl_kernel
                     if kernel not in self._typed:
-                        self._typed[kernel] = type_arguments(kernel, args)
+                        type_arguments(kernel, args)
+                        self._typed.add(kernel)
                     kernel.set_args(*args)
                     owner[kernel] = None
                     events.append(cl.enqueue_nd_range_kernel(queue, kernel, gsize, lsize))
@@ -377,15 +378,6 @@ class Plan:
                 taken.remove(buf)
                 pool.give(buf)
         return flag
-
-    def kernel_copy(self, kernel):
-        """A second cl.Kernel of the same function, with its own argument values
-        (compile/replay.py keeps one per buffer parity)."""
-        import pyopencl as cl
-        copy = cl.Kernel(kernel.program, kernel.function_name)
-        if self._typed.get(kernel) is not None:
-            copy.set_scalar_arg_dtypes(self._typed[kernel])
-        return copy
 
     def plan_in_place(self, updates, outputs):
         """Choose the updates written in place (memory.plan_in_place); none when a call

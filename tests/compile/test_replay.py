@@ -43,7 +43,7 @@ def numpy_sgd(xs, ys, w, b, lo, hi):
 
 @pytest.mark.parametrize("replay", [True, False])
 def test_minibatch_steps_match_numpy(replay, rng):
-    """Full batches (one signature, replayed from the third call on), the partial last
+    """Full batches (one signature, replayed from the second call on), the partial last
     batch (another), then full ones again: every step as numpy computes it."""
     with config.change(replay_calls=replay):
         fn, (xs, ys, w), (W, b, steps) = sgd_step(rng)
