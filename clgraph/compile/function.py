@@ -278,14 +278,10 @@ class Function:
         """The inputs' and shared variables' shapes, by which a replayed call finds its
         recording without inferring shapes; None when two shared variables hold one
         buffer (after updates=[(a, b)])."""
-        shapes, buffers = [], set()
-        for s in self._shared:
-            c = s.container
-            shapes.append(c.shape)
-            buffers.add(id(c.buffer))
-        if len(buffers) != len(shapes):
+        containers = [s.container for s in self._shared]
+        if len({id(c.buffer) for c in containers}) != len(containers):
             return None
-        return tuple(a.shape for a in arrays), tuple(shapes)
+        return tuple(a.shape for a in arrays), tuple(c.shape for c in containers)
 
     def _keep_replay(self, key, replay):
         """Keep the last few signatures' replays (None: this signature is not replayable)."""
@@ -414,15 +410,22 @@ class Function:
     def _convert(self, k, var, value):
         """The argument as a contiguous array of the input's dtype (lossless casts only,
         unless allow_input_downcast), with the input's rank."""
-        where = f"{self._what()}: input {k} ({var.describe()})"
         want = np.dtype(var.dtype)
+        if type(value) is int and var.ndim == 0 and want.kind in "iu":  # (a minibatch index: the common case)
+            arr = np.asarray(value)
+            if arr.dtype == want or np.can_cast(arr.dtype, want, "safe") or \
+                    np.iinfo(want).min <= value <= np.iinfo(want).max:
+                return arr.astype(want, copy=False)
+
+        def where():  # (built only for an error: it costs more than the conversion)
+            return f"{self._what()}: input {k} ({var.describe()})"
         python_value = not isinstance(value, np.ndarray) and not isinstance(value, np.generic)
         try:
             arr = np.asarray(value)
         except Exception as exc:
-            raise InputError(f"{where}: cannot convert {type(value).__name__} to an array: {exc}") from None
+            raise InputError(f"{where()}: cannot convert {type(value).__name__} to an array: {exc}") from None
         if arr.dtype == object:
-            raise InputError(f"{where}: cannot use a {type(value).__name__} as a numeric array")
+            raise InputError(f"{where()}: cannot use a {type(value).__name__} as a numeric array")
         if arr.dtype != want:
             ok = np.can_cast(arr.dtype, want, "safe")
             if not ok and (python_value or self.allow_input_downcast):
@@ -432,14 +435,14 @@ class Function:
                     np.array_equal(converted, arr)
                 arr = converted if ok else arr
             if not ok:
-                raise InputError(f"{where}: got a {arr.dtype} array; converting it to {want} could lose "
+                raise InputError(f"{where()}: got a {arr.dtype} array; converting it to {want} could lose "
                                  f"information (cast it first, or pass allow_input_downcast=True to function)")
             arr = arr.astype(want)
         if arr.ndim != var.ndim:
-            raise InputError(f"{where}: expected ndim {var.ndim}, got an array of shape {arr.shape}")
+            raise InputError(f"{where()}: expected ndim {var.ndim}, got an array of shape {arr.shape}")
         for axis, (b, n) in enumerate(zip(var.broadcastable, arr.shape)):
             if b and n != 1:
-                raise InputError(f"{where}: axis {axis} is broadcastable and must have length 1, "
+                raise InputError(f"{where()}: axis {axis} is broadcastable and must have length 1, "
                                  f"got shape {arr.shape}")
         return arr
 
