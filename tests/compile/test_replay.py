@@ -218,3 +218,30 @@ def test_new_data_shape_between_replayed_calls(rng):
             np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
     np.testing.assert_allclose(W.get_value(), w, rtol=1e-4, atol=1e-6)
     assert len(fn._quick) == 2
+
+
+def test_outputs_that_are_updates_or_moving_slices(rng):
+    """An output that is also an update (written to the replay's own buffers in turn)
+    and an output that is the minibatch slice itself (a view whose offset moves)."""
+    data = clgraph.shared(rng.normal(size=(12, 4)).astype("float32"))
+    W = clgraph.shared(np.eye(4, dtype="float32"))
+    i = T.lscalar("i")
+    batch = data[i * 3:(i + 1) * 3]
+    new_w = T.dot(W, W) * 0.5 + T.sum(batch) * 0.01
+    fn = clgraph.function([i], [new_w, batch], updates=[(W, new_w)])
+    w, d = np.eye(4), data.get_value()
+    for k in (0, 1, 2, 3, 1, 0, 2):
+        got_w, got_batch = fn(k)
+        w = w @ w * 0.5 + d[3 * k:3 * k + 3].sum() * 0.01
+        np.testing.assert_allclose(got_w, w, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(got_batch, d[3 * k:3 * k + 3])
+        np.testing.assert_allclose(W.get_value(), w, rtol=1e-5, atol=1e-6)
+
+
+def test_call_async_of_a_call_that_is_not_replayed(rng):
+    i = T.lscalar("i")
+    data = clgraph.shared(rng.normal(size=(6, 4)).astype("float32"))
+    fn = clgraph.function([i], data[i * 2:i * 2 + 2] * T.cast(i, "float32"))
+    calls = [fn.call_async(k) for k in (0, 1, 2, 1)]
+    for k, call in zip((0, 1, 2, 1), calls):
+        np.testing.assert_allclose(call.result(), data.get_value()[2 * k:2 * k + 2] * k)
