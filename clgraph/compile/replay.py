@@ -11,8 +11,8 @@ buffers of its own for the intermediates, notes where those few arguments sit, a
 later call puts them in and enqueues; a kernel whose arguments did not change is not
 given them again.
 
-A Replay keeps its intermediate buffers until it is dropped (compile/function.py keeps a
-few signatures per function). Calls that check indices on the device, profile, or run
+A Replay keeps its intermediate buffers, and two buffers per update that it writes in
+turn, until it is dropped (compile/function.py keeps a few signatures per function). Calls that check indices on the device, profile, or run
 under the NaN guard always take the generic path."""
 import numpy as np
 
@@ -30,12 +30,12 @@ SHARED, INPUT, FRESH, OFFSET = range(4)
 class Replay:
     """One signature's recorded launches. Plan.enqueue records into it (alloc, give,
     upload, launch, refuse); Function then calls finish() and, on later calls,
-    offsets(), run() and array()."""
+    activate() (once), offsets(), parity_for_call(), run() and array()."""
 
     def __init__(self, plan, pool, inputs, updates, dynamic):
         self.plan, self.pool = plan, pool
         self.input_index = {v: k for k, v in enumerate(inputs)}
-        self.fresh = set(updates)  # update results: a new buffer each call (unless in place)
+        self.fresh = set(updates)  # updates not written in place (finish: those of kernels)
         self.dynamic = set(dynamic)  # host values that change between calls of the signature
         self.in_place = {}  # update result -> the shared variable it is written into
         self.refused = None  # why this call cannot be replayed, if it cannot
