@@ -35,16 +35,17 @@ T, VT = ctype, "%s%d" % (ctype, vw)
     __global ${o.ctype} *restrict ${o.name}, const long ${o.name}_off, const long ${o.name}_sm, const long ${o.name}_sn\
 % endfor
 </%def>
-## the epilogue for `vw` outputs (m, n..n+vw-1) at once, for operands whose stride along n is
-## 1 or 0 (a bias row, a per-row scale): PoCL's vector tanh/exp are several times faster
-## than a loop of scalar calls, which its vectoriser leaves alone here
-<%def name="epilogue_vector(m, n, value, cp, pad)">\
+## the epilogue for `vw` outputs (m, n..n+vw-1) at once, `ev` of them inside C: vector
+## code once, PoCL's vector tanh/exp (a loop of scalar calls stays scalar, 4x slower at
+## 256x64x64), and less for PoCL to compile than a loop it vectorises itself. Operands
+## with unit stride along n are loaded as vectors, others (a per-row scale, a transposed
+## operand, the last lanes of C) through the kernel's _load/_store helpers
+<%def name="epilogue_vector(kname, m, n, value, cp, pad)">\
 <% sp = " " * pad %>\
 ${sp}{
-${sp}    const ${VT} ${epi["acc"]} = ${value};
+${sp}    const ${VT} ${epi["acc"]} = first ? ${value} : ${value} + ${kname}_load(${cp}, c_sn, ev);
 % for o in epi["inputs"]:
-<% base = "%s + %s_off + (%s) * %s_sm" % (o.name, o.name, m, o.name) %>\
-${sp}    const ${VT} ${o.var} = ${o.name}_sn ? vload${vw}(0, ${base} + (${n})) : (${VT})(*(${base}));
+${sp}    const ${VT} ${o.var} = ${kname}_load(${o.name} + ${o.name}_off + (${m}) * ${o.name}_sm + (${n}) * ${o.name}_sn, ${o.name}_sn, ev);
 % endfor
 % for k in epi["consts"]:
 ${sp}    const ${VT} ${k.var} = (${VT})(${k.literal});
@@ -52,11 +53,36 @@ ${sp}    const ${VT} ${k.var} = (${VT})(${k.literal});
 % for st in epi["stmts"]:
 ${sp}    ${st.code(vw, "0")}
 % endfor
-${sp}    vstore${vw}(${epi["result"]}, 0, ${cp});
+${sp}    ${kname}_store(${epi["result"]}, ${cp}, c_sn, ev);
 % for o in epi["more"]:
-${sp}    vstore${vw}(${o.var}, 0, ${o.name} + ${o.name}_off + (${m}) * ${o.name}_sm + (${n}));
+${sp}    ${kname}_store(${o.var}, ${o.name} + ${o.name}_off + (${m}) * ${o.name}_sm + (${n}) * ${o.name}_sn, ${o.name}_sn, ev);
 % endfor
 ${sp}}
+</%def>
+## `n` elements p[0], p[s], ... as one vector (zeros past n; s == 0: one value for all)
+<%def name="vector_helpers(kname)">\
+inline ${VT} ${kname}_load(const __global ${T} *p, const long s, const int n)
+{
+    if (n == ${vw} && s == 1)
+        return vload${vw}(0, p);
+    if (s == 0)
+        return (${VT})(*p);
+    ${T} t[${vw}];
+    for (int e = 0; e < ${vw}; ++e)
+        t[e] = e < n ? p[e * s] : 0;
+    return vload${vw}(0, t);
+}
+inline void ${kname}_store(const ${VT} v, __global ${T} *p, const long s, const int n)
+{
+    if (n == ${vw} && s == 1) {
+        vstore${vw}(v, 0, p);
+        return;
+    }
+    ${T} t[${vw}];
+    vstore${vw}(v, 0, t);
+    for (int e = 0; e < n; ++e)
+        p[e * s] = t[e];
+}
 </%def>
 ## dst = the epilogue of the product value `value` at output (m, n)
 <%def name="epilogue(m, n, value, dst, pad)">\
@@ -115,6 +141,9 @@ ${gpu_kernel(var["name"], var["a_unit"], var["b_unit"])}
     nr = nv * vw
     sk = "" if a_unit == "k" else " * a_sk"
 %>\
+% if epi and epi["vector"]:
+${vector_helpers(name)}\
+% endif
 __kernel void ${name}(
 ${params()})
 {
@@ -194,7 +223,7 @@ ${sum_loop_begin()}\
                         if (ic + mb * ${mr} >= i_end) break;
                         const long i = ic + mb * ${mr};
 ${micro(mr, nv, ["aq[%d]" % r for r in range(mr)], "const %s *aq = (const %s *)ap + mb * %d;" % (T, T, mr), "aq += %d" % ch, kc)}\
-${store_tile(mr, nv)}\
+${store_tile(name, mr, nv)}\
                     }
                 }
             }
@@ -207,7 +236,7 @@ ${store_tile(mr, nv)}\
                     const long jp = j0 + p * ${nr};
                     if (jp >= N) break;
 ${micro(mr, nv, ["a%d[k%s]" % (r, sk) for r in range(mr)], "", "", kc)}\
-${store_tile(mr, nv)}\
+${store_tile(name, mr, nv)}\
                 }
             }
 % endif
@@ -237,10 +266,10 @@ ${store_tile(mr, nv)}\
 ## rows i..i+mr-1 of C (those below M): written on the first pass, added to after.
 ## Strided C (a transposed orientation, edges) is written column by column: the mr
 ## values of one column of the tile are adjacent in C^T.
-<%def name="store_tile(mr, nv)">\
+<%def name="store_tile(name, mr, nv)">\
 <% nr = nv * vw %>\
 % if epi:
-                    if (last) {  /* the final values: through the epilogue, element by element */
+                    if (last) {  /* the final values: through the epilogue */
                         ${T} t[${mr}][${nr}];
 % for r in range(mr):
 % for v in range(nv):
@@ -249,19 +278,21 @@ ${store_tile(mr, nv)}\
 % endfor
                         const long rl = min((long)${mr}, M - i), el = min((long)${nr}, N - jp);
 % if epi["vector"]:
-                        if (el == ${nr} && c_sn == 1${"".join(" && (%s_sn == 0 || %s_sn == 1)" % (o.name, o.name) for o in epi["inputs"])}${"".join(" && %s_sn == 1" % o.name for o in epi["more"])}) {
-                            for (int r = 0; r < rl; ++r)
-                                for (int v = 0; v < ${nv}; ++v) {
-                                    __global ${T} *cp = C + (i + r) * c_sm + jp + v * ${vw};
-${epilogue_vector("i + r", "jp + v * %d" % vw, "first ? vload%d(v, t[r]) : vload%d(v, t[r]) + vload%d(0, cp)" % (vw, vw, vw), "cp", 36)}\
-                                }
-                        } else
-% endif
+                        for (int r = 0; r < rl; ++r)
+                            for (int v = 0; v < ${nv}; ++v) {
+                                const int ev = (int)min((long)${vw}, el - v * ${vw});  /* lanes inside C */
+                                if (ev <= 0) break;
+                                const long m = i + r, n = jp + v * ${vw};
+                                __global ${T} *cp = C + m * c_sm + n * c_sn;
+${epilogue_vector(name, "m", "n", "vload%d(v, t[r])" % vw, "cp", 32)}\
+                            }
+% else:
                         for (int r = 0; r < rl; ++r)
                             for (int e = 0; e < el; ++e) {
                                 __global ${T} *cp = C + (i + r) * c_sm + (jp + e) * c_sn;
 ${epilogue("i + r", "jp + e", "first ? t[r][e] : t[r][e] + *cp", "*cp", 32)}\
                             }
+% endif
                     } else
 % endif
                     if (jp + ${nr} <= N && c_sn == 1) {

@@ -9,7 +9,6 @@ operands suit the kernel better the other way round (a.T.dot(b.T)), launch() com
 C^T = B^T A^T instead: the same kernel, operands and strides swapped, no copy.
 On a GPU one local-memory kernel reads any strides."""
 import math
-import re
 
 import numpy as np
 
@@ -77,13 +76,10 @@ class GemmKernel:
         result goes to C (which also holds the partial sums between k-panels), further
         results (an optimizer's two updates) to their own arrays."""
         epi = epilogue_body(product, nodes, inputs, outputs, lambda v: "strided")
-        # The CPU kernel also renders it on vectors when every value has the product's
-        # dtype and it calls a math function: PoCL leaves a loop of scalar tanh() calls
-        # scalar (4x slower at 256x64x64), while arithmetic it vectorises itself, and the
-        # second copy of the epilogue costs compile time (0.1-0.2 s a kernel)
+        # The CPU kernel applies it to vectors when every value has the product's dtype:
+        # PoCL leaves a loop of scalar tanh() calls scalar (4x slower at 256x64x64)
         width = vector_width(epi["inputs"], epi["consts"], epi["stmts"])
-        epi["vector"] = self.kind == "cpu" and width > 1 and width == VECTOR_WIDTH.get(product.dtype) == self.vw \
-            and any(_MATH_CALL.search(st.scalar_op.expression("f")) for st in epi["stmts"])
+        epi["vector"] = self.kind == "cpu" and width > 1 and width == VECTOR_WIDTH.get(product.dtype) == self.vw
         self.buffer_inputs += [o.variable for o in epi["inputs"]]
         self.dtypes |= epi["dtypes"]
         return epi
@@ -180,9 +176,6 @@ class GemmKernel:
             raise ClgraphError(f"internal error: no gemm variant of {self.name} for strides {g}")
         return best[1], best[2]
 
-
-# a call of an OpenCL math function in a float expression (not fabs, fmax, casts)
-_MATH_CALL = re.compile(r"\b(exp|expm1|log|log1p|sqrt|sin|cos|tan|tanh|atan|pow)\(")
 
 # CPU layouts, best first (measured): rows of A contiguous and B copied with vector
 # loads; A copied from columns is the slowest specialised case
