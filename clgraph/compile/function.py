@@ -289,9 +289,13 @@ class Function:
             old_key = next(iter(self._replays))
             old = self._replays.pop(old_key)
             if old is not None:
-                for entries in self._quick.values():
+                for quick_key, entries in list(self._quick.items()):
                     entries[:] = [e for e in entries if e[1] is not old]
-                old.release()  # (the queue is idle: the last call finished)
+                    if not entries:
+                        del self._quick[quick_key]
+                # (kernels of a call still running may read its buffers: a later call that
+                # gets one from the pool writes it after them, the queue runs in order)
+                old.release()
         self._replays[key] = replay
 
     def _replay(self, key, replay, arrays, values, queue, pool, wait):
