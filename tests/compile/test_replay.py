@@ -245,3 +245,19 @@ def test_call_async_of_a_call_that_is_not_replayed(rng):
     calls = [fn.call_async(k) for k in (0, 1, 2, 1)]
     for k, call in zip((0, 1, 2, 1), calls):
         np.testing.assert_allclose(call.result(), data.get_value()[2 * k:2 * k + 2] * k)
+
+
+def test_evicted_replays_leave_the_quick_lookup(rng):
+    """More data shapes than MAX_REPLAYS, each found by shapes alone: the oldest
+    recordings go, and every call still computes what numpy does."""
+    from clgraph.compile.function import MAX_REPLAYS
+    i = T.lscalar("i")
+    data = clgraph.shared(np.zeros((4, 3), "float32"))
+    fn = clgraph.function([i], T.exp(data[i * 2:i * 2 + 2]) * 2)
+    for rows in range(4, 4 + 2 * MAX_REPLAYS + 2, 2):
+        dv = rng.normal(size=(rows, 3)).astype("float32")
+        data.set_value(dv)
+        for k in (0, 1, 0):
+            np.testing.assert_allclose(fn(k), np.exp(dv[2 * k:2 * k + 2]) * 2, rtol=1e-6)
+    assert len(fn._replays) <= MAX_REPLAYS
+    assert sum(len(e) for e in fn._quick.values()) <= MAX_REPLAYS and all(fn._quick.values())
