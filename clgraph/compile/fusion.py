@@ -8,9 +8,9 @@ from ..ops.elemwise import Elemwise
 __all__ = ["elemwise_groups"]
 
 
-def elemwise_groups(nodes):
-    """Partition the Elemwise nodes of `nodes` (topologically sorted) into groups.
-    Returns a list of node lists, each in topological order."""
+def elemwise_groups(nodes, apart=frozenset()):
+    """Partition the Elemwise nodes of `nodes` (topologically sorted) into groups; those
+    in `apart` stay alone. Returns a list of node lists, each in topological order."""
     pos = {node: k for k, node in enumerate(nodes)}
     group_of, groups = {}, {}
     for node in nodes:
@@ -18,9 +18,9 @@ def elemwise_groups(nodes):
             continue
         pattern = node.outputs[0].broadcastable
         members = {node}
-        for inp in node.inputs:
+        for inp in node.inputs if node not in apart else ():
             producer = inp.owner
-            if producer is None or producer not in group_of:
+            if producer is None or producer not in group_of or producer in apart:
                 continue
             gid = group_of[producer]
             candidate = groups[gid]
@@ -36,10 +36,10 @@ def elemwise_groups(nodes):
                 del groups[old]
             group_of[m] = gid
         groups[gid] = sorted(members, key=pos.__getitem__)
-    return _merge_scalar_groups(sorted(groups.values(), key=lambda g: pos[g[-1]]), pos)
+    return _merge_scalar_groups(sorted(groups.values(), key=lambda g: pos[g[-1]]), pos, apart)
 
 
-def _merge_scalar_groups(groups, pos):
+def _merge_scalar_groups(groups, pos, apart=frozenset()):
     """Groups of one-element values (an iteration counter and the learning rate computed
     from it) become one kernel when no path runs between them: their shapes are equal
     whatever the inputs, so one launch computes them all."""
@@ -48,7 +48,7 @@ def _merge_scalar_groups(groups, pos):
     merged, current = [], None
     for group in groups:
         if not all(group[0].outputs[0].broadcastable) or any(
-                n.outputs[0].broadcastable != group[0].outputs[0].broadcastable for n in group):
+                n.outputs[0].broadcastable != group[0].outputs[0].broadcastable or n in apart for n in group):
             merged.append(group)
             continue
         if current is not None and current[0].outputs[0].broadcastable == group[0].outputs[0].broadcastable \

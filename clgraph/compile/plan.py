@@ -56,19 +56,34 @@ class Plan:
         self.arg_owner = {}
 
     # -- planning --------------------------------------------------------------------
-    def _make_steps(self):
+    def _make_steps(self, unfused=frozenset()):
+        """Steps in launch order. `unfused`: nodes kept out of any fusion (after one made
+        two kernels wait for each other)."""
         device_nodes = [n for n in self.nodes if n not in self.hosted]
-        groups = elemwise_groups(device_nodes)
+        groups = elemwise_groups(device_nodes, apart=unfused)
         unit_of = {n: ("g", k) for k, g in enumerate(groups) for n in g}
         self._prologue_members, self._root_set = {}, set(self.roots)
         consumers, claimed = self._value_consumers(), set()
-        self._fuse_prologues(device_nodes, groups, unit_of, consumers)
-        epilogue_of = self._fuse_epilogues(device_nodes, groups, unit_of, consumers, claimed)
-        self._fuse_reduce_epilogues(device_nodes, groups, unit_of, consumers, claimed)
+        anchors = [n for n in device_nodes if n not in unfused]
+        self._fuse_prologues(anchors, groups, unit_of, consumers)
+        epilogue_of = self._fuse_epilogues(anchors, groups, unit_of, consumers, claimed)
+        self._fuse_reduce_epilogues(anchors, groups, unit_of, consumers, claimed)
         units = {}
         for node in self.nodes:
             unit_of.setdefault(node, ("n", id(node)))
             units.setdefault(unit_of[node], []).append(node)
+        self._absorb_broadcast_producers(units, unit_of, consumers)
+        cycle = self._unit_cycle(units, unit_of)
+        if cycle:
+            # A fusion looks at the nodes it joins, not at the kernels around them: a
+            # kernel can end up waiting for itself through others (a weight penalty
+            # computed beside the update, while the gradient depends on the loss). The
+            # nodes of the fused kernels on the cycle are then planned one by one.
+            undo = {n for key in cycle if len(units[key]) > 1 for n in units[key]} - unfused
+            if not undo:
+                raise ClgraphError("internal error: fused kernels depend on each other in a cycle: " + "; ".join(
+                    "+".join(str(n.op) for n in units[key]) for key in cycle))
+            return self._make_steps(unfused | undo)
         used_outside = set(self.roots)
         for node in self.nodes:
             if getattr(node.op, "host_only", False):
@@ -207,12 +222,93 @@ class Plan:
         return [n.outputs[0] for n in members if n.outputs[0] in self._root_set
                 or any(c not in inside for c in consumers.get(n.outputs[0], []))]
 
-    def _schedule(self, units, unit_of):
-        """Units (fused groups or single nodes) in an order that respects data flow."""
+    def _absorb_broadcast_producers(self, units, unit_of, consumers):
+        """An elementwise kernel whose results only one other elementwise kernel reads,
+        over a wider loop (a per-row factor read as a column: the rewrite
+        lift_dimshuffles lets it read the values directly), is computed inside that
+        kernel instead: again for each element of the wider loop, but without a launch
+        and a buffer of its own. Only arithmetic (exp(b) recomputed for every row of a
+        large x + exp(b) would cost more than the kernel it saves), and not when the
+        merged kernel would wait for itself through a third one."""
+        where = {n: k for k, n in enumerate(self.nodes)}
+
+        def elementwise(key):
+            return key[0] == "g" and all(isinstance(n.op, Elemwise) for n in units[key])
+
+        merged = True
+        while merged:
+            merged = False
+            for key in list(units):
+                if key not in units or not elementwise(key):
+                    continue
+                members = units[key]
+                outs = [n.outputs[0] for n in members]
+                targets = {unit_of[r] for v in outs for r in consumers.get(v, ()) if unit_of[r] != key}
+                if len(targets) != 1 or any(v in self._root_set for v in outs):
+                    continue
+                (target,) = targets
+                wide = units[target][-1].outputs[0].broadcastable
+                if not all(_cheap(n) for n in members) \
+                        or not elementwise(target) or any(n.outputs[0].broadcastable != wide for n in units[target]) \
+                        or not all(_broadcasts_to(n.outputs[0].broadcastable, wide) for n in members) \
+                        or self._reaches_through_another(key, target, units, unit_of):
+                    continue
+                units[target] = sorted(units[target] + members, key=where.__getitem__)
+                for n in members:
+                    unit_of[n] = target
+                del units[key]
+                merged = True
+
+    def _reaches_through_another(self, source, target, units, unit_of):
+        """Whether `target` reads, through some third unit, a result of `source`."""
+        stack = [unit_of[i.owner] for n in units[target] for i in n.inputs if i.owner is not None]
+        seen = {source, target}
+        while stack:
+            unit = stack.pop()
+            if unit in seen:
+                continue
+            seen.add(unit)
+            owners = [unit_of[i.owner] for m in units[unit] for i in m.inputs if i.owner is not None]
+            if source in owners:
+                return True
+            stack.extend(owners)
+        return False
+
+    def _unit_cycle(self, units, unit_of):
+        """The units of one cycle in the dependencies between units (kernels), or None."""
+        deps = self._unit_deps(units, unit_of)
+        state, path = {}, []
+
+        def visit(u):
+            state[u] = 1
+            path.append(u)
+            for d in deps[u]:
+                if state.get(d) == 1:
+                    return path[path.index(d):]
+                if d not in state:
+                    found = visit(d)
+                    if found:
+                        return found
+            state[u] = 2
+            path.pop()
+            return None
+
+        for u in units:
+            if u not in state:
+                found = visit(u)
+                if found:
+                    return found
+        return None
+
+    def _unit_deps(self, units, unit_of):
         # a host node (x.shape) is computed before any launch: it waits for no kernel
-        deps = {u: {unit_of[i.owner] for n in ns if n not in self.hosted for i in n.inputs
+        return {u: {unit_of[i.owner] for n in ns if n not in self.hosted for i in n.inputs
                     if i.owner is not None} - {u}
                 for u, ns in units.items()}
+
+    def _schedule(self, units, unit_of):
+        """Units (fused groups or single nodes) in an order that respects data flow."""
+        deps = self._unit_deps(units, unit_of)
         where = {n: k for k, n in enumerate(self.nodes)}
         pos = {u: min(where[n] for n in ns) for u, ns in units.items()}
         done, order = set(), []
@@ -414,6 +510,21 @@ def _external_inputs(nodes):
             if i.owner not in inside and i not in inputs:
                 inputs.append(i)
     return inputs
+
+
+# elementwise ops cheap enough to compute again for every element of a wider loop
+_CHEAP_OPS = {"add", "sub", "mul", "true_div", "neg", "second", "identity", "maximum", "minimum", "abs", "sqr",
+              "switch", "eq", "neq", "lt", "gt", "le", "ge"}
+
+
+def _cheap(node):
+    name = node.op.scalar_op.name
+    return name in _CHEAP_OPS or name.startswith("cast")
+
+
+def _broadcasts_to(narrow, wide):
+    """Whether a pattern is a strictly narrower form of `wide` (broadcast where it is not)."""
+    return len(narrow) == len(wide) and narrow != wide and all(n or not w for n, w in zip(narrow, wide))
 
 
 def value_inputs(node):

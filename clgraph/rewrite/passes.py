@@ -9,7 +9,7 @@ from ..config import config
 from ..errors import ClgraphError
 from ..graph import trace as _trace
 from ..graph.basic import Apply, toposort
-from . import canonical, constant_fold, merge, simplify, stabilize, views
+from . import canonical, constant_fold, lift, merge, simplify, stabilize, views
 
 
 def rebuild(old, inputs):
@@ -72,6 +72,10 @@ PASSES = [
     # log(softmax), log(sigmoid), log(1 + x), exp(x) - 1, softmax cross-entropy and its
     # gradient: the numerically stable forms (fused row kernels where they exist)
     ("stabilize", _rules(*stabilize.RULES)),
+    # dimshuffle(f(a, b)) -> f(dimshuffle(a), dimshuffle(b)) where only the dimshuffle
+    # reads f: a per-row value then feeds its wider consumer directly, whose kernel can
+    # compute it. After the stabilising rules, whose patterns it would otherwise hide
+    ("lift_dimshuffles", lift.lift_dimshuffles),
     # the rules above may build the same new node twice (two equal softmax gradients)
     ("merge_again", merge.merge),
 ]
