@@ -213,7 +213,8 @@ class Function:
         shapes, values = self.plan.infer_shapes(known, host_values)
         recorder = None
         if replaying:
-            key = self._signature()
+            # (no replay while two shared variables hold one buffer: _quick_key is None)
+            key = self.plan.infer_shapes.key if quick_key is not None else None
             replay = self._replays.get(key, False) if key is not None else None
             if replay:
                 pending = self._replay(key, replay, arrays, values, queue, pool, wait)
@@ -268,12 +269,6 @@ class Function:
             return PendingCall(results, (), self.single_output)
         return results[0] if self.single_output else results
 
-    def _signature(self):
-        """The key of this call's Replay: the shape signature of the last infer_shapes;
-        None when two shared variables hold one buffer (after updates=[(a, b)])."""
-        buffers = {id(s.container.buffer) for s in self._shared}
-        return self.plan.infer_shapes.key if len(buffers) == len(self._shared) else None
-
     def _quick_key(self, arrays):
         """The inputs' and shared variables' shapes, by which a replayed call finds its
         recording without inferring shapes; None when two shared variables hold one
@@ -311,7 +306,7 @@ class Function:
         self._replays.move_to_end(key)
         if not replay.active:
             replay.activate()
-        parity = replay.parity_for_call(replay.swapped)
+        parity = replay.parity_for_call()
         if parity is None:
             return None
         wait = wait or bool(replay.uploads)
@@ -415,11 +410,9 @@ class Function:
         """The argument as a contiguous array of the input's dtype (lossless casts only,
         unless allow_input_downcast), with the input's rank."""
         want = np.dtype(var.dtype)
-        if type(value) is int and var.ndim == 0 and want.kind in "iu":  # (a minibatch index: the common case)
-            arr = np.asarray(value)
-            if arr.dtype == want or np.can_cast(arr.dtype, want, "safe") or \
-                    np.iinfo(want).min <= value <= np.iinfo(want).max:
-                return arr.astype(want, copy=False)
+        if type(value) is int and var.ndim == 0 and want.kind in "iu" and \
+                np.iinfo(want).min <= value <= np.iinfo(want).max:  # (a minibatch index: the common case)
+            return np.asarray(value, dtype=want)
 
         def where():  # (built only for an error: it costs more than the conversion)
             return f"{self._what()}: input {k} ({var.describe()})"

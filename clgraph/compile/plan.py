@@ -459,7 +459,7 @@ class Plan:
                     owner[kernel] = None
                     events.append(cl.enqueue_nd_range_kernel(queue, kernel, gsize, lsize))
                     if recorder is not None:
-                        recorder.launch(step, kernel, gsize, lsize, args, notes[n], len(ins) + len(outs))
+                        recorder.launch(step, kernel, gsize, lsize, args, notes[n])
             if notes:
                 notes.clear()
             if on_launch is not None:

@@ -81,13 +81,13 @@ class Replay:
         self.owned.append(arr.buffer)
         return arr
 
-    def launch(self, step, kernel, gsize, lsize, args, note, n_operands):
+    def launch(self, step, kernel, gsize, lsize, args, note):
         """Note one launch: which arguments change between calls, and from where."""
         slots, offsets_follow = note
         operands = step.inputs + step.outputs
         patches = []
         for pos, src, with_offset in slots:
-            if src >= n_operands:
+            if src >= len(operands):
                 continue  # a scratch buffer: this replay's own
             var = operands[src]
             source = self._source(self.base.get(var, var))
@@ -169,21 +169,21 @@ class Replay:
         self.fresh_buffers = [{v: pair[p].buffer for v, pair in self.pairs.items()} for p in (0, 1)]
         self.parity = 1
 
-    def parity_for_call(self, swapped):
-        """The buffer parity of this call: not the buffers the shared variables hold
-        now (`swapped`: (shared variable, update) pairs of the new updates). None if
-        both are taken (the generic path then runs)."""
+    def parity_for_call(self):
+        """The buffer parity of this call: not the buffers the shared variables of the
+        new updates hold now. None if both are taken (the generic path then runs)."""
         for p in (1 - self.parity, self.parity):
-            if all(s.container.buffer is not self.pairs[v][p].buffer for s, v in swapped):
+            if all(s.container.buffer is not self.pairs[v][p].buffer for s, v in self.swapped):
                 self.parity = p
                 return p
         return None
 
     def release(self):
-        """Give this replay's buffers back to the pool (when the queue is idle)."""
+        """Give this replay's buffers back to the pool (a later call that gets one writes
+        it after the kernels already enqueued: the queue runs in order)."""
         for buf in self.owned:
             self.pool.give(buf)
-        for pair in getattr(self, "pairs", {}).values():
+        for pair in self.pairs.values():
             for arr in pair:
                 self.pool.release(arr.buffer)
         self.owned, self._free, self.launches, self.pairs = [], {}, [], {}

@@ -69,12 +69,7 @@ class DeviceArray:
         if self.size == 0:
             return np.empty(self.shape, self.dtype)
         if self.is_contiguous:
-            host = np.empty(self.shape, self.dtype)
-            if _read_buffer is not None:
-                _read_buffer(queue, self.buffer, host, self.offset * item, None, False)
-            else:
-                cl.enqueue_copy(queue, host, self.buffer, src_offset=self.offset * item, is_blocking=False)
-            return host
+            return self.start_read(queue)[0]  # (dropping the event waits for the copy)
         # read the extent the view covers, then let numpy apply the strides
         lo = self.offset + sum(s * (n - 1) for n, s in zip(self.shape, self.strides) if s < 0)
         hi = self.offset + sum(s * (n - 1) for n, s in zip(self.shape, self.strides) if s > 0)
