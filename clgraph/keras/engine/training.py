@@ -33,6 +33,16 @@ __all__ = ["Model"]
 _function = clgraph.function  # one place, so tests can count compilations
 
 
+def _batch_hooks(callback_list, labels, b, size, outputs):
+    """Batch b's hooks around `outputs()` (the step's values), with the logs Keras 1
+    gives them: batch, size, then each metric as a float."""
+    logs = {"batch": b, "size": size}
+    callback_list.on_batch_begin(b, logs)
+    for label, value in zip(labels, outputs()):
+        logs[label] = float(value)
+    callback_list.on_batch_end(b, logs)
+
+
 def _per_output(value, names, what, required=True):
     """A list with one entry per output from a single value, a list or a dict by name."""
     if isinstance(value, dict):
@@ -303,15 +313,12 @@ class Model(Container):
                     token = data.load(epoch_arrays)
                 if in_flight:
                     self._batches_in_flight(fn, nb_batch, batch_size, n, labels, callback_list)
-                for b in range(0 if in_flight else nb_batch):
-                    if data.token is not token:  # a callback used this model's data
-                        token = data.load(epoch_arrays)
-                    logs = {"batch": b, "size": min(batch_size, n - b * batch_size)}
-                    callback_list.on_batch_begin(b, logs)
-                    outs = fn(b, batch_size)
-                    for label, value in zip(labels, outs):
-                        logs[label] = float(value)
-                    callback_list.on_batch_end(b, logs)
+                else:
+                    for b in range(nb_batch):
+                        if data.token is not token:  # a callback used this model's data
+                            token = data.load(epoch_arrays)
+                        _batch_hooks(callback_list, labels, b, min(batch_size, n - b * batch_size),
+                                     lambda: fn(b, batch_size))
                 epoch_logs = {}
                 if val is not None:
                     test_fn, test_data = self._test_function
@@ -335,11 +342,7 @@ class Model(Container):
         the hooks of the last one run: the host prepares batch b + 1 while the device
         runs batch b. The hooks see every batch's values, in order, as without it."""
         def finish(b, call):
-            logs = {"batch": b, "size": min(batch_size, n - b * batch_size)}
-            callback_list.on_batch_begin(b, logs)
-            for label, value in zip(labels, call.result()):
-                logs[label] = float(value)
-            callback_list.on_batch_end(b, logs)
+            _batch_hooks(callback_list, labels, b, min(batch_size, n - b * batch_size), call.result)
 
         last = None
         try:
