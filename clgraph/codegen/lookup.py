@@ -37,7 +37,26 @@ def _module_dir(dirs):
         os.makedirs(path, exist_ok=True)
     except OSError:
         return None
-    return path if os.access(path, os.W_OK) else None
+    if not os.access(path, os.W_OK):
+        return None
+    _drop_stale_modules(path, dirs)
+    return path
+
+
+def _drop_stale_modules(path, dirs):
+    """Mako rebuilds a module only when its template is newer in whole seconds, so an
+    edit in the second the module was written would be missed: drop every module not
+    strictly newer (in nanoseconds) than the template file it would be found for."""
+    for entry in os.scandir(path):
+        if not entry.name.endswith(".mako.py"):
+            continue
+        name = entry.name[:-3]
+        source = next((os.path.join(d, name) for d in dirs if os.path.isfile(os.path.join(d, name))), None)
+        try:
+            if source is None or os.stat(source).st_mtime_ns >= entry.stat().st_mtime_ns:
+                os.remove(entry.path)
+        except OSError:
+            pass
 
 
 def template_file(name):

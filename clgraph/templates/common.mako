@@ -5,6 +5,13 @@ INT_TYPES = ["char", "short", "int", "long"]
 UINT_TYPES = ["uchar", "ushort", "uint", "ulong"]
 %>
 
+## Before a scalar loop that runs once per tile or row (edge lanes, epilogues, stores):
+## PoCL otherwise runs LLVM's loop vectorizer on each, with runtime alias checks between
+## the kernel's many pointers, for no faster code: a third of a GEMM kernel's and of a
+## reduction's compile time. Loops that run per element (copies, micro-kernels, column
+## remainders of a GEMM's B panel) keep it; PoCL's work-item loops are not affected.
+<%def name="no_autovec()">#pragma clang loop vectorize(disable) interleave(disable)</%def>
+
 <%def name="preamble(fp64, helpers)">\
 % if fp64:
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable

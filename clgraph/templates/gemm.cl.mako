@@ -68,6 +68,7 @@ inline ${VT} ${kname}_load(const __global ${T} *p, const long s, const int n)
     if (s == 0)
         return (${VT})(*p);
     ${T} t[${vw}];
+    ${c.no_autovec()}
     for (int e = 0; e < ${vw}; ++e)
         t[e] = e < n ? p[e * s] : 0;
     return vload${vw}(0, t);
@@ -80,6 +81,7 @@ inline void ${kname}_store(const ${VT} v, __global ${T} *p, const long s, const 
     }
     ${T} t[${vw}];
     vstore${vw}(v, 0, t);
+    ${c.no_autovec()}
     for (int e = 0; e < n; ++e)
         p[e * s] = t[e];
 }
@@ -278,7 +280,9 @@ ${store_tile(name, mr, nv)}\
 % endfor
                         const long rl = min((long)${mr}, M - i), el = min((long)${nr}, N - jp);
 % if epi["vector"]:
+                        ${c.no_autovec()}
                         for (int r = 0; r < rl; ++r)
+                            ${c.no_autovec()}
                             for (int v = 0; v < ${nv}; ++v) {
                                 const int ev = (int)min((long)${vw}, el - v * ${vw});  /* lanes inside C */
                                 if (ev <= 0) break;
@@ -287,7 +291,9 @@ ${store_tile(name, mr, nv)}\
 ${epilogue_vector(name, "m", "n", "vload%d(v, t[r])" % vw, "cp", 32)}\
                             }
 % else:
+                        ${c.no_autovec()}
                         for (int r = 0; r < rl; ++r)
+                            ${c.no_autovec()}
                             for (int e = 0; e < el; ++e) {
                                 __global ${T} *cp = C + (i + r) * c_sm + (jp + e) * c_sn;
 ${epilogue("i + r", "jp + e", "first ? t[r][e] : t[r][e] + *cp", "*cp", 32)}\
@@ -312,8 +318,10 @@ ${epilogue("i + r", "jp + e", "first ? t[r][e] : t[r][e] + *cp", "*cp", 32)}\
 % endfor
 % endfor
                         const long rl = min((long)${mr}, M - i), el = min((long)${nr}, N - jp);
+                        ${c.no_autovec()}
                         for (int e = 0; e < el; ++e) {
                             __global ${T} *ccol = C + i * c_sm + (jp + e) * c_sn;
+                            ${c.no_autovec()}
                             for (int r = 0; r < rl; ++r)
                                 ccol[r * c_sm] = first ? t[r][e] : t[r][e] + ccol[r * c_sm];
                         }

@@ -87,8 +87,10 @@ ${sp}${acc} = ${"max" if kind == "max" else "min"}(${acc}, (${vt(acc_ctype, w)})
 <%def name="loops(axes, pad, chunked=True)">\
 % for k, d in enumerate(axes):
 % if k == 0 and chunked:
+${" " * (pad + 4 * k)}${c.no_autovec()}
 ${" " * (pad + 4 * k)}for (long i${d} = lo; i${d} < hi; ++i${d})
 % else:
+${" " * (pad + 4 * k)}${c.no_autovec()}
 ${" " * (pad + 4 * k)}for (long i${d} = 0; i${d} < dim${d}; ++i${d})
 % endif
 % endfor
@@ -128,6 +130,7 @@ ${sp}}
 ## rows variant: add `nrows` rows (from row r on) of columns [c0, c1) into dst
 <%def name="row_pass(nrows, pad)">\
 <% sp = " " * pad %>\
+${sp}${c.no_autovec()}
 ${sp}for (; r + ${nrows} <= rend; r += ${nrows}) {
 ${sp}    long c = c0;
 % for w, cend in ((width, "c + %d <= c1" % width), (1, "c < c1")):
@@ -201,6 +204,7 @@ ${unravel_keep("o", keep[:-1])}\
 % for a in inputs:
     const long ${a.name}_b = ${a.name}_off${off(a, keep[:-1])};
 % endfor
+    ${c.no_autovec()}
     for (long c = c0; c < c1; ++c)
         dst[c] = ${neutral};
 <% rd = red[-1] %>\
@@ -223,11 +227,13 @@ ${row_pass(1, pad)}\
     ${"    " * len(red[:-1])}}
 % if kind == "mean":
     if (parts == 1)
+        ${c.no_autovec()}
         for (long c = c0; c < c1; ++c)
             dst[c] /= (${acc_ctype})${count(red)};
 % endif
 % if epi:
     if (parts == 1)
+        ${c.no_autovec()}
         for (long c = c0; c < c1; ++c) {
             const ${acc_ctype} reduced = dst[c];
 ${store("o * dim%d + c" % last, "reduced", 12)}\
@@ -268,6 +274,7 @@ ${combine(width, "acc%d" % u, "comp%d" % u, result, 16 + 4 * len(red))}\
         {
             ${acc_ctype} lanes[${width}];
             vstore${width}(acc${u}, 0, lanes);
+            ${c.no_autovec()}
             for (int l = 0; l < ${width}; ++l) {
                 const ${acc_ctype} reduced = lanes[l];
 ${store("ob - out_off + %d + l" % (u * width), "reduced", 16)}\
@@ -278,6 +285,7 @@ ${store("ob - out_off + %d + l" % (u * width), "reduced", 16)}\
 % endif
 % endfor
     } else {
+        ${c.no_autovec()}
         for (long c = 0; col0 + c < dim${last}; ++c) {
             ${acc_ctype} acc = ${neutral};
 % if kahan:
@@ -339,6 +347,7 @@ ${sp}const long end = hi;
 <% load = lambda u: (lambda a: ("vload%d(%d, %s + %s_r + i%d)" % (width, u, a.name, a.name, last)) if a.access == "vec" else "(%s)(%s[%s_r])" % (vt(a.ctype, width), a.name, a.name)) %>\
 ${sp}vector_used |= i${last} + ${step} <= end;
 % if kahan:
+${sp}${c.no_autovec()}
 ${sp}while (i${last} + ${step} <= end) {
 ${sp}    /* plain vector sums over a block, then one compensated fold */
 ${sp}    const long stop = min(end, i${last} + ${block * step});
@@ -356,6 +365,7 @@ ${sp}    }
 ${combine(width, "vtot", "vcomp", " + ".join("vacc%d" % u for u in range(unroll)), pad + 4)}\
 ${sp}}
 % else:
+${sp}${c.no_autovec()}
 ${sp}for (; i${last} + ${step} <= end; i${last} += ${step}) {
 % for u in range(unroll):
 ${sp}    {
@@ -365,6 +375,7 @@ ${sp}    }
 % endfor
 ${sp}}
 % endif
+${sp}${c.no_autovec()}
 ${sp}for (; i${last} < end; ++i${last}) {
 <% sload = lambda a: "%s[%s_r%s]" % (a.name, a.name, (" + i%d" % last) if a.access == "vec" else "") %>\
 ${element(1, "0", pad + 4, sload)}\
@@ -378,6 +389,7 @@ ${sp}}
     ${acc_ctype} lanes[${2 * width}];
     vstore${width}(vtot, 0, lanes);
     vstore${width}(-vcomp, 1, lanes);
+    ${c.no_autovec()}
     for (int l = 0; l < ${2 * width}; ++l) {
         const ${acc_ctype} lane = lanes[l];
 ${combine(1, "acc", "comp", "lane", 8)}\
@@ -387,6 +399,7 @@ ${combine(1, "acc", "comp", "lane", 8)}\
 % for u in range(unroll):
     vstore${width}(vacc${u}, ${u}, lanes);
 % endfor
+    ${c.no_autovec()}
     for (int l = 0; l < ${unroll * width}; ++l) {
         const ${acc_ctype} lane = lanes[l];
 ${combine(1, "acc", None, "lane", 8)}\
@@ -423,7 +436,9 @@ __kernel void ${name}_final(const long n, const long C, const long parts, const 
 % if kahan:
     ${acc_ctype} comp = 0;
 % endif
+    ${c.no_autovec()}
     for (long p = 0; p < parts; ++p)
+        ${c.no_autovec()}
         for (long k = 0; k < K; ++k) {
             const ${acc_ctype} v = part[base + p * C * K + k];
 ${combine(1, "acc", "comp", "v", 12)}\

@@ -151,3 +151,24 @@ def test_compiled_templates_are_kept_on_disk_and_rebuilt_when_edited(tmp_path, r
         assert "/* second */" in g.kernels[0].source
     v = rng.normal(size=5).astype("float32")
     np.testing.assert_allclose(g(v), np.exp(v) + 2, rtol=1e-6)
+
+
+def test_a_template_edited_in_the_second_its_module_was_written_is_rebuilt(tmp_path, monkeypatch):
+    """Mako compares whole seconds: an edit right after a compile (a checkout, a
+    `git stash pop`, an editor saving twice) must still reach the kernels."""
+    from clgraph.codegen import lookup
+    with open(os.path.join(BUILTIN_DIR, "elemwise.cl.mako")) as fh:
+        text = fh.read()
+    user = tmp_path / "templates"
+    user.mkdir()
+    path = user / "elemwise.cl.mako"
+    path.write_text(text.replace("__kernel void", "/* first */\n__kernel void", 1))
+    x = T.vector("x")
+    with clgraph.config.change(template_path=[str(user)], cache_dir=str(tmp_path / "cache")):
+        assert "/* first */" in clgraph.function([x], T.exp(x) + 1).kernels[0].source
+        module = next(m for m in (tmp_path / "cache" / "mako").rglob("elemwise.cl.mako.py"))
+        monkeypatch.setattr(lookup, "_lookups", {})  # as in a new process
+        path.write_text(text.replace("__kernel void", "/* second */\n__kernel void", 1))
+        written = module.stat().st_mtime_ns
+        os.utime(path, ns=(written, written))  # the same instant as the module
+        assert "/* second */" in clgraph.function([x], T.exp(x) + 2).kernels[0].source
