@@ -1,5 +1,5 @@
-"""Row-wise ops of T.nnet: softmax / log-softmax over the last axis, the cross-entropy of
-integer class indices, and the one-hot matrix its gradient needs.
+"""Row-wise ops of T.nnet: softmax / log-softmax over the last axis and their gradients,
+the cross-entropy of integer class indices, and the one-hot matrix its gradient needs.
 
 All of them run as "one work-item per row" kernels of the `softmax` family
 (templates/softmax.cl.mako); the op's `mode` picks the kernel variant.
@@ -18,7 +18,7 @@ from ..graph.basic import Apply, as_variable
 from ..graph.types import TensorType
 from .base import Op
 
-__all__ = ["Softmax", "CrossentropyIndex", "OneHot"]
+__all__ = ["Softmax", "SoftmaxGrad", "CrossentropyIndex", "OneHot"]
 
 
 class _Where:
@@ -96,11 +96,75 @@ class Softmax(Op):
         return [tuple(shapes[0])]
 
     def grad(self, inputs, outputs, output_grads):
-        from ..tensor import basic as T
         (z,), (gz,) = outputs, output_grads
+        return [SoftmaxGrad(self.log)(gz, z)]
+
+
+class SoftmaxGrad(Op):
+    """The gradient of softmax / log_softmax from the output gradient dy and the op's
+    output z, over the last axis (Theano's SoftmaxGrad):
+        softmax:      (dy - sum(dy * z)) * z
+        log_softmax:  dy - exp(z) * sum(dy)
+    One row kernel instead of an elementwise product, a row sum and an elementwise tail
+    (three kernels and two passes over the rows). dy may broadcast against z."""
+    family = "softmax"
+    __props__ = ("log",)
+
+    def __init__(self, log=False):
+        self.log = bool(log)
+
+    mode = property(lambda self: "log_softmax_grad" if self.log else "softmax_grad")
+
+    def __str__(self):
+        return self.mode
+
+    def make_node(self, dy, z):
+        dy, z = as_variable(dy), as_variable(z)
+        _need_float(self, dy, "the output gradient")
+        _need_float(self, z, "the softmax output")
+        if z.ndim < 1 or dy.ndim != z.ndim:
+            raise _build_error(ShapeError, f"{self}: needs an output gradient with the axes of the softmax "
+                                           f"output, got {dy.describe()} and {z.describe()}")
+        dtype = np.result_type(dy.dtype, z.dtype).name
+        return Apply(self, [dy, z], [TensorType(dtype, z.broadcastable)])
+
+    def perform(self, node, inputs):
+        dy, z = (np.asarray(v, dtype=node.outputs[0].dtype) for v in inputs)
         if self.log:
-            return [gz - T.exp(z) * T.sum(gz, axis=-1, keepdims=True)]
-        return [(gz - T.sum(gz * z, axis=-1, keepdims=True)) * z]
+            out = dy - np.exp(z) * np.sum(dy, axis=-1, keepdims=True)
+        else:
+            out = (dy - np.sum(dy * z, axis=-1, keepdims=True)) * z
+        return [np.asarray(out, dtype=node.outputs[0].dtype)]
+
+    def infer_shape(self, node, shapes, values=None):
+        dy, z = (tuple(s) for s in shapes)
+        bcast = node.inputs[0].broadcastable
+        if any(a != b and not (a == 1 and bc) for a, b, bc in zip(dy, z, bcast)):
+            raise ShapeError(node_message(node, f"{self}: the output gradient of shape {dy} does not "
+                                                f"broadcast to the softmax output's shape {z}"))
+        return [z]
+
+    def grad(self, inputs, outputs, output_grads):
+        from ..tensor import basic as T
+        (dy, z), (g,) = inputs, output_grads
+        if self.log:  # out = dy - e * S, e = exp(z), S = sum(dy)
+            e = T.exp(z)
+            gdy = g - T.sum(g * e, axis=-1, keepdims=True)
+            gz = -g * e * T.sum(dy, axis=-1, keepdims=True)
+        else:  # out = (dy - s) * z, s = sum(dy * z)
+            gs = T.sum(g * z, axis=-1, keepdims=True)
+            gdy = g * z - gs * z
+            gz = g * (dy - T.sum(dy * z, axis=-1, keepdims=True)) - gs * dy
+        return [_sum_to(gdy, dy), gz]
+
+
+def _sum_to(g, var):
+    """g summed over the axes along which var broadcasts (the gradient of a broadcast)."""
+    axes = [d for d, b in enumerate(var.broadcastable) if b and not g.broadcastable[d]]
+    if not axes:
+        return g
+    from ..tensor import basic as T
+    return T.sum(g, axis=axes, keepdims=True)
 
 
 class CrossentropyIndex(Op):

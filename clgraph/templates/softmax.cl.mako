@@ -1,8 +1,9 @@
-<%page args="name, mode, n_lead, acc_ctype, x_ctype, y_ctype, out_ctype"/>\
+<%page args="name, mode, n_lead, acc_ctype, x_ctype, y_ctype, out_ctype, z_ctype=None"/>\
 <%namespace name="c" file="common.mako"/>\
 <%
     reads_x = x_ctype is not None
     reads_y = y_ctype is not None
+    reads_z = z_ctype is not None
     # the modes that need max and sum of exp over the row
     lse = mode in ("softmax", "log_softmax", "xent_logits")
     A = acc_ctype
@@ -15,10 +16,12 @@
 ##   xent_logits  out[row] = log(sum(exp(x - max))) - (x[y] - max)
 ##   xent         out[row] = -log(x[y])
 ##   onehot       out = (j == y) per row
+##   softmax_grad      out = (x - sum(x * z)) * z     (x: the output gradient, z: softmax)
+##   log_softmax_grad  out = x - exp(z) * sum(x)      (z: log_softmax)
 ## An index outside [0, ncol) is never read: that row's result is NaN.
 __kernel void ${name}(const long n_rows,
 % for d in range(n_lead):
-    const long dim${d},${" const long xs%d," % d if reads_x else ""}${" const long ys%d," % d if reads_y else ""}
+    const long dim${d},${" const long xs%d," % d if reads_x else ""}${" const long ys%d," % d if reads_y else ""}${" const long zs%d," % d if reads_z else ""}
 % endfor
     const long ncol,
 % if reads_x:
@@ -26,6 +29,9 @@ __kernel void ${name}(const long n_rows,
 % endif
 % if reads_y:
     __global const ${y_ctype} *restrict y, const long y_off,
+% endif
+% if reads_z:
+    const long zsl, __global const ${z_ctype} *restrict z, const long z_off,
 % endif
     __global ${out_ctype} *restrict out, const long out_off)
 {
@@ -35,11 +41,14 @@ ${c.unravel("row", n_lead, dim="dim", idx="i")}\
 % if reads_x:
     const long xb = x_off${"".join(" + i%d * xs%d" % (d, d) for d in range(n_lead))};
 % endif
+% if reads_z:
+    const long zb = z_off${"".join(" + i%d * zs%d" % (d, d) for d in range(n_lead))};
+% endif
 % if reads_y:
     const long cls = (long)y[y_off${"".join(" + i%d * ys%d" % (d, d) for d in range(n_lead))}];
     const int valid = cls >= 0 && cls < ncol;
 % endif
-% if mode in ("softmax", "log_softmax", "onehot"):
+% if mode in ("softmax", "log_softmax", "onehot", "softmax_grad", "log_softmax_grad"):
     const long ob = out_off + row * ncol;
 % endif
 % if mode in ("xent", "xent_logits"):
@@ -75,6 +84,18 @@ ${c.unravel("row", n_lead, dim="dim", idx="i")}\
     out[out_off + row] = (${out_ctype})(log(s) - ((${A})x[xb + cls * xsl] - m));
 % elif mode == "xent":
     out[out_off + row] = (${out_ctype})(-log((${A})x[xb + cls * xsl]));
+% elif mode in ("softmax_grad", "log_softmax_grad"):
+    ${A} s = 0;
+    for (long j = 0; j < ncol; ++j)
+% if mode == "softmax_grad":
+        s += (${A})x[xb + j * xsl] * (${A})z[zb + j * zsl];
+    for (long j = 0; j < ncol; ++j)
+        out[ob + j] = (${out_ctype})(((${A})x[xb + j * xsl] - s) * (${A})z[zb + j * zsl]);
+% else:
+        s += (${A})x[xb + j * xsl];
+    for (long j = 0; j < ncol; ++j)
+        out[ob + j] = (${out_ctype})((${A})x[xb + j * xsl] - exp((${A})z[zb + j * zsl]) * s);
+% endif
 % elif mode == "onehot":
     for (long j = 0; j < ncol; ++j)
         out[ob + j] = valid ? (${out_ctype})(j == cls) : (${out_ctype})NAN;

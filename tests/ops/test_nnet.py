@@ -222,3 +222,69 @@ def test_second_derivative_of_crossentropy_softmax(rng):
     y = T.constant(np.array([1, 0], "int32"))
     x = rng.normal(size=(2, 3))
     check_grad(lambda v: clgraph.grad(nnet.categorical_crossentropy(nnet.softmax(v), y).sum(), v), x)
+
+
+# -- the softmax gradient op ---------------------------------------------------------
+
+
+def np_softmax_grad(dy, z, log):
+    dy64, z64 = dy.astype(np.float64), z.astype(np.float64)
+    if log:
+        return (dy64 - np.exp(z64) * dy64.sum(axis=-1, keepdims=True)).astype(z.dtype)
+    return ((dy64 - (dy64 * z64).sum(axis=-1, keepdims=True)) * z64).astype(z.dtype)
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_softmax_backward_is_one_row_kernel(log, dtype, rng):
+    """grad of softmax / log_softmax: SoftmaxGrad, one kernel after the forward one
+    (not a product, a row sum and an elementwise tail)."""
+    x, g = T.matrix("x", dtype=dtype), T.matrix("g", dtype=dtype)
+    sm = nnet.log_softmax(x) if log else nnet.softmax(x)
+    f = clgraph.function([x, g], clgraph.grad(T.sum(sm * g), x))
+    assert [k.family for k in f.kernels].count("softmax") == 2 and len(f.kernels) <= 3
+    assert ("log_softmax_grad" if log else "softmax_grad") in clgraph.printing.debugprint(f, file="str")
+    xv, gv = rng.normal(size=(6, 9)).astype(dtype), rng.normal(size=(6, 9)).astype(dtype)
+    want = np_softmax_grad(gv, np_log_softmax(xv) if log else np_softmax(xv), log)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(f(xv, gv), want, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_grad_op_forward_strided_and_broadcast(log, rng):
+    """SoftmaxGrad reads both operands through their strides (a transposed z, a 3-D
+    tensor) and a dy that broadcasts over rows."""
+    from clgraph.ops.nnet import SoftmaxGrad
+    op = SoftmaxGrad(log)
+    dy, z = rng.normal(size=(5, 4)).astype("float32"), rng.uniform(0.1, 1, (4, 5)).astype("float32")
+    check_forward(lambda a, b: op(a, b.T), lambda a, b: np_softmax_grad(a, b.T, log), dy, z)
+    d3, z3 = rng.normal(size=(2, 3, 4)).astype("float32"), rng.uniform(0.1, 1, (2, 3, 4)).astype("float32")
+    check_forward(op, lambda a, b: np_softmax_grad(a, b, log), d3, z3)
+    row = rng.normal(size=(1, 4)).astype("float32")
+    r = T.TensorType("float32", (True, False))("r")
+    zz = T.matrix("zz")
+    f = clgraph.function([r, zz], op(r, zz))
+    want = np_softmax_grad(np.broadcast_to(row, z.T.shape), z.T, log)
+    np.testing.assert_allclose(f(row, np.ascontiguousarray(z.T)), want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_grad_op_gradients(log, rng):
+    """SoftmaxGrad's own gradient (second derivatives of a softmax loss), against finite
+    differences, wrt both operands."""
+    from clgraph.ops.nnet import SoftmaxGrad
+    dy = rng.normal(size=(3, 4))
+    z = rng.normal(size=(3, 4)) if log else rng.uniform(0.1, 1, (3, 4))
+    check_grad(SoftmaxGrad(log), dy, z)
+    check_grad(lambda v: clgraph.grad(T.sum(T.sqr(nnet.softmax(v) - 0.3)), v), rng.normal(size=(2, 5)))
+
+
+def test_softmax_grad_op_errors():
+    from clgraph.ops.nnet import SoftmaxGrad
+    with pytest.raises(clgraph.errors.ShapeError, match="softmax_grad"):
+        SoftmaxGrad()(T.vector("d"), T.matrix("z"))
+    with pytest.raises(clgraph.errors.DTypeError, match="softmax_grad"):
+        SoftmaxGrad()(T.imatrix("d"), T.matrix("z"))
+    f = clgraph.function([d := T.matrix("d"), z := T.matrix("z")], SoftmaxGrad()(d, z))
+    with pytest.raises(clgraph.errors.ShapeError, match=r"softmax_grad.*\(2, 3\).*\(2, 4\)"):
+        f(np.ones((2, 3), "float32"), np.ones((2, 4), "float32"))
