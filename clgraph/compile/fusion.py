@@ -5,7 +5,17 @@ A node joins the group of a producer when both iterate over the same broadcast p
 between groups (no path leaves the group and comes back through another kernel)."""
 from ..ops.elemwise import Elemwise
 
-__all__ = ["elemwise_groups"]
+__all__ = ["elemwise_groups", "value_inputs"]
+
+
+def value_inputs(node):
+    """The inputs whose values `node` reads. second(a, b) (b broadcast to a's shape, from
+    the gradient of a sum or mean) needs only a's shape, which is known without a: no
+    kernel has to wait for a."""
+    op = node.op
+    if isinstance(op, Elemwise) and op.scalar_op.name == "second" and node.inputs[0] is not node.inputs[1]:
+        return node.inputs[1:]
+    return node.inputs
 
 
 def elemwise_groups(nodes, apart=frozenset()):
@@ -71,7 +81,7 @@ def _has_cycle(union, pos, group_of=None, groups=None):
     run both before and after another one). A node already in a group stands for its
     whole group (one kernel), so the path may continue from any member's inputs."""
     lowest = min(pos[m] for m in union)
-    stack = [i.owner for m in union for i in m.inputs if i.owner is not None and i.owner not in union]
+    stack = [i.owner for m in union for i in value_inputs(m) if i.owner is not None and i.owner not in union]
     seen = set()
     while stack:
         node = stack.pop()
@@ -81,5 +91,5 @@ def _has_cycle(union, pos, group_of=None, groups=None):
         if node in union:
             return True
         members = groups.get(group_of.get(node), [node]) if groups is not None else [node]
-        stack.extend(i.owner for m in members for i in m.inputs if i.owner is not None)
+        stack.extend(i.owner for m in members for i in value_inputs(m) if i.owner is not None)
     return False

@@ -25,7 +25,7 @@ from ..codegen.families.reduce import ReduceKernel
 from ..ops.elemwise import Elemwise
 from ..ops.reduce import Reduce
 from ..ops.shape import is_contiguous
-from .fusion import elemwise_groups
+from .fusion import elemwise_groups, value_inputs
 from .launch import launches, type_arguments
 from .memory import in_place_target, plan_in_place, plan_releases
 from .shapes import ShapeCache, host_nodes, infer_shapes
@@ -302,7 +302,7 @@ class Plan:
 
     def _unit_deps(self, units, unit_of):
         # a host node (x.shape) is computed before any launch: it waits for no kernel
-        return {u: {unit_of[i.owner] for n in ns if n not in self.hosted for i in n.inputs
+        return {u: {unit_of[i.owner] for n in ns if n not in self.hosted for i in value_inputs(n)
                     if i.owner is not None} - {u}
                 for u, ns in units.items()}
 
@@ -525,15 +525,6 @@ def _cheap(node):
 def _broadcasts_to(narrow, wide):
     """Whether a pattern is a strictly narrower form of `wide` (broadcast where it is not)."""
     return len(narrow) == len(wide) and narrow != wide and all(n or not w for n, w in zip(narrow, wide))
-
-
-def value_inputs(node):
-    """The inputs whose values `node` reads. second(a, b) (b broadcast to a's shape, from
-    the gradient of a sum or mean) needs only a's shape, which is known without a."""
-    op = node.op
-    if isinstance(op, Elemwise) and op.scalar_op.name == "second" and node.inputs[0] is not node.inputs[1]:
-        return node.inputs[1:]
-    return node.inputs
 
 
 def _reads_a_shape_only(members):

@@ -37,3 +37,20 @@ def test_gradients_through_means_and_sums(rng):
     from opcheck import check_grad
     check_grad(lambda x, w: T.mean(T.sum(T.tanh(x * w), axis=0) ** 2), rng.normal(size=(4, 3)),
                rng.normal(size=3))
+
+
+def test_a_fill_shaped_like_a_reduced_value_does_not_wait_for_the_reduction(rng):
+    """The gradient of mean(mean(d ** 2, axis=1)) fills the shape of the row means: it
+    need not wait for them, so d, d ** 2 and the gradient 2 d / n are one kernel (a
+    false cycle through the shape operand used to keep them apart)."""
+    h, y = T.fmatrix("h"), T.fmatrix("y")
+    d = h - y
+    loss = T.mean(T.mean(T.sqr(d), axis=1))
+    gh = clgraph.grad(loss, h)
+    f = clgraph.function([h, y], [loss, gh])
+    elementwise = [k for k in f.kernels if k.family == "elemwise"]
+    assert len(elementwise) == 1 and len(f.kernels) == 3
+    hv, yv = rng.normal(size=(6, 4)).astype("float32"), rng.normal(size=(6, 4)).astype("float32")
+    got_loss, got_g = f(hv, yv)
+    np.testing.assert_allclose(got_loss, np.mean((hv - yv) ** 2), rtol=1e-5)
+    np.testing.assert_allclose(got_g, 2 * (hv - yv) / hv.size, rtol=1e-5, atol=1e-7)
