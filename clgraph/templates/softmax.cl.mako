@@ -86,13 +86,16 @@ ${c.unravel("row", n_lead, dim="dim", idx="i")}\
     out[out_off + row] = (${out_ctype})(-log((${A})x[xb + cls * xsl]));
 % elif mode in ("softmax_grad", "log_softmax_grad"):
     ${A} s = 0;
+    ${c.no_autovec()}
     for (long j = 0; j < ncol; ++j)
 % if mode == "softmax_grad":
         s += (${A})x[xb + j * xsl] * (${A})z[zb + j * zsl];
+    ${c.no_autovec()}
     for (long j = 0; j < ncol; ++j)
         out[ob + j] = (${out_ctype})(((${A})x[xb + j * xsl] - s) * (${A})z[zb + j * zsl]);
 % else:
         s += (${A})x[xb + j * xsl];
+    ${c.no_autovec()}
     for (long j = 0; j < ncol; ++j)
         out[ob + j] = (${out_ctype})((${A})x[xb + j * xsl] - exp((${A})z[zb + j * zsl]) * s);
 % endif
