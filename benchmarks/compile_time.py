@@ -21,6 +21,8 @@ can be charged to the phase that triggered it; that costs a few log lines per co
 Usage: python benchmarks/compile_time.py [--repeat 3] [--calls 30] [--profile]
        [--no-binary-only] [--keep DIR]
 Run time: the cold compiles dominate (3 x ~15 s today on 2 cores); about a minute.
+Each repeat also times a cold run without helper processes (CLGRAPH_COMPILE_WORKERS=0)
+for comparison: the default starts helpers that generate kernel code in parallel.
 Targets (from the issue): cold < 2 s, warm < 0.3 s. PyTensor's figures for the same
 function (29 s with Numba / 42 s with C cold, about 2 s warm) are quoted, not measured.
 """
@@ -158,7 +160,8 @@ def child(args):
                   later_call_s=statistics.median(times), new_batch_s=new_batch_s,
                   source_chars=sum(len(k.source) for k in fn.kernels),
                   program_chars=len(getattr(getattr(fn, "plan", None), "program_source", "") or ""),
-                  device=str(clgraph.device()), cache_stats=dict(clgraph.cache.stats), **kernel_summary(fn))
+                  device=str(clgraph.device()), compile_workers=clgraph.config.compile_workers,
+                  cache_stats=dict(clgraph.cache.stats), **kernel_summary(fn))
     if profiler:
         import io
         import pstats
@@ -221,12 +224,12 @@ def parse_pocl_log(path):
 CHILD_TIMEOUT = 180  # seconds; PoCL 3.0 has hung (main thread in clWaitForEvents) here once
 
 
-def run_child(dirs, log_path, extra=()):
+def run_child(dirs, log_path, extra=(), env_extra=None):
     """One measuring process with the cache folders `dirs` = (clgraph, pocl, xdg)."""
     cache_dir, pocl_dir, xdg_dir = dirs
     # XDG_CACHE_HOME: pyopencl's generated argument-setting code (pytools) is cached there
     env = dict(os.environ, CLGRAPH_CACHE_DIR=cache_dir, POCL_CACHE_DIR=pocl_dir, XDG_CACHE_HOME=xdg_dir,
-               POCL_DEBUG="llvm,timing")
+               POCL_DEBUG="llvm,timing", **(env_extra or {}))
     out = log_path + ".json"
     exit_failure = None
     for attempt in (1, 2):
@@ -397,7 +400,7 @@ def main():
             os.makedirs(d)
         return paths
 
-    cold, warm, binary_only = [], [], None
+    cold, warm, alone, binary_only = [], [], [], None
     try:
         for k in range(args.repeat):
             dirs = fresh(f"clgraph{k}", f"pocl{k}", f"xdg{k}")
@@ -405,8 +408,11 @@ def main():
                 + (["--new-batch"] if k == 0 else [])
             cold.append(run_child(dirs, os.path.join(root, f"cold{k}.log"), extra))
             warm.append(run_child(dirs, os.path.join(root, f"warm{k}.log"), extra))
-            print(f"run {k + 1}/{args.repeat}: cold {cold[-1]['total_s']:.3f} s, warm {warm[-1]['total_s']:.3f} s",
-                  flush=True)
+            alone.append(run_child(fresh(f"clgraph-alone{k}", f"pocl-alone{k}", f"xdg-alone{k}"),
+                                   os.path.join(root, f"alone{k}.log"), ["--calls", "1"],
+                                   {"CLGRAPH_COMPILE_WORKERS": "0"}))
+            print(f"run {k + 1}/{args.repeat}: cold {cold[-1]['total_s']:.3f} s, warm {warm[-1]['total_s']:.3f} s, "
+                  f"cold without helper processes {alone[-1]['total_s']:.3f} s", flush=True)
         if not args.no_binary_only:
             (pocl_dir,) = fresh("pocl-empty")
             dirs = (os.path.join(root, "clgraph0"), pocl_dir, os.path.join(root, "xdg0"))
@@ -427,6 +433,10 @@ def main():
     print_counts(cold[0], warm[0], binary_only)
     cold_med = statistics.median(r["total_s"] for r in cold)
     warm_med = statistics.median(r["total_s"] for r in warm)
+    alone_med = statistics.median(r["total_s"] for r in alone)
+    print(f"\ncold with the default helper processes ({cold[0]['compile_workers']}; their PoCL work is not in the "
+          f"log above) / cold without (CLGRAPH_COMPILE_WORKERS=0), medians: {cold_med:.3f} s / {alone_med:.3f} s "
+          f"= {cold_med / alone_med:.2f}")
     print(f"\ntargets: cold < {TARGET_COLD} s: {cold_med:.3f} s -> {'met' if cold_med < TARGET_COLD else 'NOT met'};"
           f" warm < {TARGET_WARM} s: {warm_med:.3f} s -> {'met' if warm_med < TARGET_WARM else 'NOT met'}")
     print("for scale (quoted from the issue, not measured here): PyTensor compiles this function in 29 s (Numba) "

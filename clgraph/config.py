@@ -14,6 +14,15 @@ def _default_cache_dir():
     return os.path.join(base, "clgraph")
 
 
+def _int_option(text, default, name):
+    if text in (None, ""):
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, not {text!r}") from None
+
+
 def _split_path(value):
     return [p for p in (value or "").split(os.pathsep) if p]
 
@@ -22,7 +31,7 @@ class Config:
     """Plain attribute bag with the documented options and their defaults."""
 
     _options = ("floatX", "device", "cache_dir", "template_path", "check", "nan_guard",
-                "rewrites_excluding", "cache_binaries", "replay_calls")
+                "rewrites_excluding", "cache_binaries", "replay_calls", "compile_workers")
 
     def __init__(self, environ=os.environ):
         self.floatX = environ.get("CLGRAPH_FLOATX", "float32")
@@ -45,6 +54,11 @@ class Config:
         # Replay repeated calls of a compiled function from a recording of one call of the
         # same shapes (compile/replay.py); off: every call takes the generic path.
         self.replay_calls = environ.get("CLGRAPH_REPLAY_CALLS", "1") not in ("", "0", "false", "False")
+        # Helper processes that generate kernel code beside a function's first call on
+        # drivers that compile each kernel at its first launch (runtime/parallel_compile.py);
+        # 0: none. Default: one per spare core, at most 3.
+        self.compile_workers = _int_option(environ.get("CLGRAPH_COMPILE_WORKERS"),
+                                           max(0, min(3, (os.cpu_count() or 1) - 1)), "CLGRAPH_COMPILE_WORKERS")
 
     def __setattr__(self, key, value):
         if key not in self._options:
@@ -55,6 +69,8 @@ class Config:
             value = _split_path(value)
         if key == "cache_binaries" and value not in ("auto", "always", "never"):
             raise ValueError(f"clgraph.config.cache_binaries must be 'auto', 'always' or 'never', not {value!r}")
+        if key == "compile_workers" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise ValueError(f"clgraph.config.compile_workers must be an integer >= 0, not {value!r}")
         if key == "rewrites_excluding":
             value = tuple(p.strip() for p in value.split(",") if p.strip()) if isinstance(value, str) \
                 else tuple(value or ())

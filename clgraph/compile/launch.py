@@ -134,3 +134,4 @@ def type_arguments(kernel, args):
     import pyopencl as cl
     dtypes = [None if isinstance(a, cl.MemoryObjectHolder) or a is None else np.asarray(a).dtype for a in args]
     kernel.set_scalar_arg_dtypes(dtypes)
+    return dtypes

@@ -10,6 +10,8 @@ nodes (toposorted) -> steps:
   LoopStep    an op that drives other kernels from the host (jacobian's rows)
 """
 import re
+import time
+import weakref
 
 import numpy as np
 
@@ -20,6 +22,7 @@ from ..codegen.program import build_program
 from ..codegen.render import Kernel, render
 from ..errors import ClgraphError, node_message
 from ..graph.basic import Constant, toposort
+from ..runtime import parallel_compile
 from ..codegen.families.gemm import GemmKernel  # noqa: E402  (after FAMILIES: import order)
 from ..codegen.families.reduce import ReduceKernel
 from ..ops.elemwise import Elemwise
@@ -352,11 +355,29 @@ class Plan:
         return kernels, program
 
     def _build(self):
+        self._helpers = None
         if not self.program_source:
             return
         import pyopencl as cl
-        program = build_program(self.device, self.program_source)
-        self._typed = set()  # kernels whose argument types pyopencl knows
+        # (helper processes generate some kernels' code beside the first call)
+        self._helpers = parallel_compile.start_helpers(self.device, self.program_source, (),
+                                                       self._kernel_sources())
+        started = time.perf_counter()
+        try:
+            program = build_program(self.device, self.program_source)
+        except BaseException:
+            if self._helpers is not None:
+                self._helpers.close(completed=False)
+            raise
+        if self._helpers is not None and time.perf_counter() - started < parallel_compile.CACHED_BUILD_S:
+            # PoCL had the program in its cache (its front end takes 0.5 s or more), so
+            # most likely the kernels too: the helpers would only take CPU time
+            self._helpers.stop()
+            self._helpers = None
+        if self._helpers is not None:
+            self._helpers.built()
+            weakref.finalize(self, self._helpers.close, False)
+        self._arg_dtypes = {}  # kernels whose argument types pyopencl knows -> those types
         for step in self.steps:
             if isinstance(step, KernelStep):
                 names = getattr(step.kernel, "variants", None)
@@ -370,8 +391,25 @@ class Plan:
                 dtypes = getattr(step.kernel, "arg_dtypes", None)
                 for kname, k in step.variants.items() if names else [(step.name, step.cl_kernel)]:
                     if typed or dtypes:
-                        k.set_scalar_arg_dtypes(typed(kname) if typed else dtypes)
-                        self._typed.add(k)
+                        self._arg_dtypes[k] = typed(kname) if typed else dtypes
+                        k.set_scalar_arg_dtypes(self._arg_dtypes[k])
+
+    def _kernel_sources(self):
+        """[(kernel function name, its source)] in first-launch order, each once (the
+        steps that run another's code share its function; a step's variants split its
+        source)."""
+        by_name = {k.name: k.source for k in self.kernels}
+        out, seen = [], set()
+        for step in self.steps:
+            if not isinstance(step, KernelStep) or step in self._same_code:
+                continue
+            names = getattr(step.kernel, "variants", None) or [step.name]
+            source = by_name.get(step.name, "")
+            for n in names:
+                if n not in seen:
+                    seen.add(n)
+                    out.append((n, source[:len(source) // len(names)]))
+        return out
 
     # -- running -----------------------------------------------------------------------
     def enqueue(self, env, shapes, values, queue, pool, taken, on_launch=None, in_place=True, recorder=None):
@@ -394,13 +432,19 @@ class Plan:
         def host_value(var):
             return var.data if isinstance(var, Constant) else values.get(var)
 
+        # the first call sends its launches to helper processes that generate kernel
+        # code (runtime/parallel_compile.py); it keeps its uploads' events so as not to
+        # wait for the queue (see DevicePool.upload) before all are sent
+        helpers, self._helpers = self._helpers, None
+        keep = [] if helpers is not None else None
+
         def operand(var):
             arr = env.get(var)
             if arr is None and var in self.host_input_set:  # an index a kernel reads
-                arr = env[var] = pool.upload(queue, values[var])
+                arr = env[var] = pool.upload(queue, values[var], keep)
                 taken.append(arr.buffer)
             elif arr is None and recorder is not None:
-                arr = env[var] = recorder.upload(queue, values[var])
+                arr = env[var] = recorder.upload(queue, values[var], keep)
             elif arr is None:  # a host-computed value that a kernel reads (a batch size):
                 value = values[var]  # uploaded once per distinct value, kept by the plan
                 key = (var, value.tobytes())
@@ -410,69 +454,76 @@ class Plan:
                         for old in self._uploaded.values():
                             pool.give(old.buffer)
                         self._uploaded.clear()
-                    arr = self._uploaded[key] = pool.upload(queue, value)
+                    arr = self._uploaded[key] = pool.upload(queue, value, keep)
                 env[var] = arr
             return arr
 
-        release_after = self._release_after
-        owner = self.arg_owner
-        notes = [] if recorder is not None else None
-        for k, step in enumerate(self.steps):
-            kind = type(step)
-            if kind is HostStep:
-                continue
-            if kind is LoopStep:
-                if recorder is not None:
-                    recorder.refuse("a step drives kernels from the host")
-                step.node.op.run(step.node, env, shapes, queue, pool, taken, self.device)
-                continue
-            if kind is ViewStep:
-                node = step.node
-                src = operand(node.inputs[0])
-                shape, strides, offset = node.op.view_of(src.shape, src.strides, src.offset,
-                                                         [host_value(i) for i in node.inputs])
-                env[node.outputs[0]] = src.view(shape, strides, offset)
-                continue
-            outs = []
-            for var in step.outputs:
-                arr = in_place_target(self._in_place, var, shapes[var], pool) \
-                    if in_place and var in self._in_place else None
-                if arr is None and recorder is not None and var not in recorder.fresh:
-                    arr = recorder.alloc(shapes[var], var.dtype)
-                elif arr is None:
-                    arr = pool.alloc(shapes[var], var.dtype)
-                    taken.append(arr.buffer)
-                elif recorder is not None:
-                    recorder.in_place[var] = self._in_place[var]
-                env[var] = arr
-                outs.append(arr)
-            ins = [operand(v) for v in step.inputs]
-            events = []
-            for n, (name, gsize, lsize, args) in enumerate(
-                    launches(step, k, ins, outs, host_value, work, work_taken, flag, notes)):
-                if all(gsize):  # (nothing to launch for an empty result)
-                    kernel = step.variants[name] if name else step.cl_kernel
-                    if kernel not in self._typed:
-                        type_arguments(kernel, args)
-                        self._typed.add(kernel)
-                    kernel.set_args(*args)
-                    owner[kernel] = None
-                    events.append(cl.enqueue_nd_range_kernel(queue, kernel, gsize, lsize))
-                    if recorder is not None:
-                        recorder.launch(step, kernel, gsize, lsize, args, notes[n])
-            if notes:
-                notes.clear()
-            if on_launch is not None:
-                on_launch(step, events, ins, outs)
-            for var in release_after.get(k, ()):
-                # its last reader is enqueued: the in-order queue runs any later
-                # kernel that gets this buffer after that reader
-                buf = env[var].buffer
-                if recorder is not None:  # (results released here are never updates)
-                    recorder.give(buf)
+        completed = False
+        try:
+            release_after = self._release_after
+            owner = self.arg_owner
+            notes = [] if recorder is not None else None
+            for k, step in enumerate(self.steps):
+                kind = type(step)
+                if kind is HostStep:
                     continue
-                taken.remove(buf)
-                pool.give(buf)
+                if kind is LoopStep:
+                    if recorder is not None:
+                        recorder.refuse("a step drives kernels from the host")
+                    step.node.op.run(step.node, env, shapes, queue, pool, taken, self.device)
+                    continue
+                if kind is ViewStep:
+                    node = step.node
+                    src = operand(node.inputs[0])
+                    shape, strides, offset = node.op.view_of(src.shape, src.strides, src.offset,
+                                                             [host_value(i) for i in node.inputs])
+                    env[node.outputs[0]] = src.view(shape, strides, offset)
+                    continue
+                outs = []
+                for var in step.outputs:
+                    arr = in_place_target(self._in_place, var, shapes[var], pool) \
+                        if in_place and var in self._in_place else None
+                    if arr is None and recorder is not None and var not in recorder.fresh:
+                        arr = recorder.alloc(shapes[var], var.dtype)
+                    elif arr is None:
+                        arr = pool.alloc(shapes[var], var.dtype)
+                        taken.append(arr.buffer)
+                    elif recorder is not None:
+                        recorder.in_place[var] = self._in_place[var]
+                    env[var] = arr
+                    outs.append(arr)
+                ins = [operand(v) for v in step.inputs]
+                events = []
+                for n, (name, gsize, lsize, args) in enumerate(
+                        launches(step, k, ins, outs, host_value, work, work_taken, flag, notes)):
+                    if all(gsize):  # (nothing to launch for an empty result)
+                        kernel = step.variants[name] if name else step.cl_kernel
+                        if kernel not in self._arg_dtypes:
+                            self._arg_dtypes[kernel] = type_arguments(kernel, args)
+                        kernel.set_args(*args)
+                        owner[kernel] = None
+                        events.append(cl.enqueue_nd_range_kernel(queue, kernel, gsize, lsize))
+                        if helpers is not None:
+                            helpers.launched(kernel, gsize, lsize, args, self._arg_dtypes[kernel])
+                        if recorder is not None:
+                            recorder.launch(step, kernel, gsize, lsize, args, notes[n])
+                if notes:
+                    notes.clear()
+                if on_launch is not None:
+                    on_launch(step, events, ins, outs)
+                for var in release_after.get(k, ()):
+                    # its last reader is enqueued: the in-order queue runs any later
+                    # kernel that gets this buffer after that reader
+                    buf = env[var].buffer
+                    if recorder is not None:  # (results released here are never updates)
+                        recorder.give(buf)
+                        continue
+                    taken.remove(buf)
+                    pool.give(buf)
+            completed = True
+        finally:
+            if helpers is not None:
+                helpers.close(completed)
         return flag
 
     def plan_in_place(self, updates, outputs):

@@ -76,8 +76,8 @@ class Replay:
         """A result's last reader is enqueued: later steps of the call may reuse it."""
         self._free.setdefault(buffer.size, []).append(buffer)
 
-    def upload(self, queue, value):
-        arr = self.pool.upload(queue, value)
+    def upload(self, queue, value, keep=None):
+        arr = self.pool.upload(queue, value, keep)
         self.owned.append(arr.buffer)
         return arr
 

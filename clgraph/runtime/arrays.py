@@ -167,13 +167,18 @@ class BufferPool:
         dtype = np.dtype(dtype)
         return DeviceArray(self.take(math.prod(shape) * dtype.itemsize), shape, dtype)
 
-    def upload(self, queue, array):
-        """A new contiguous DeviceArray holding `array` (copy enqueued, not waited for)."""
+    def upload(self, queue, array, keep=None):
+        """A new contiguous DeviceArray holding `array`. pyopencl waits for the copy
+        (and so for the queue before it) when its event is dropped, holding the GIL;
+        `keep`, a list, takes the event instead (the copy is then done once the queue
+        has passed it)."""
         import pyopencl as cl
         array = np.asarray(array)
         if not array.flags.c_contiguous:
             array = np.ascontiguousarray(array)  # (this would turn 0-d into 1-d: only when needed)
         dev = self.alloc(array.shape, array.dtype)
         if array.size:
-            cl.enqueue_copy(queue, dev.buffer, array, is_blocking=False)
+            event = cl.enqueue_copy(queue, dev.buffer, array, is_blocking=False)
+            if keep is not None:
+                keep.append(event)
         return dev
