@@ -264,14 +264,14 @@ class Plan:
 
     def _reaches_through_another(self, source, target, units, unit_of):
         """Whether `target` reads, through some third unit, a result of `source`."""
-        stack = [unit_of[i.owner] for n in units[target] for i in n.inputs if i.owner is not None]
+        stack = [unit_of[i.owner] for n in units[target] for i in value_inputs(n) if i.owner is not None]
         seen = {source, target}
         while stack:
             unit = stack.pop()
             if unit in seen:
                 continue
             seen.add(unit)
-            owners = [unit_of[i.owner] for m in units[unit] for i in m.inputs if i.owner is not None]
+            owners = [unit_of[i.owner] for m in units[unit] for i in value_inputs(m) if i.owner is not None]
             if source in owners:
                 return True
             stack.extend(owners)
