@@ -62,6 +62,8 @@ def start_helpers(device, source, options, kernel_sources):
         return None
     if getattr(sys, "frozen", False):
         return None  # a bundled application: sys.executable is the application itself
+    if os.environ.get("POCL_KERNEL_CACHE", "1") == "0":
+        return None  # PoCL keeps no kernel cache: nothing a helper makes would be found
     marker = _marker(device, source, options)
     if marker is None or os.path.exists(marker):
         return None  # this program ran here before: PoCL's cache has its kernels

@@ -123,13 +123,16 @@ def test_helpers_stop_when_the_build_was_cached(pocl, tmp_path, monkeypatch):
         check(g, data, shared, reference)
 
 
-def test_no_helpers_when_turned_off_or_for_a_few_kernels(pocl, tmp_path):
+def test_no_helpers_when_turned_off_or_for_a_few_kernels(pocl, tmp_path, monkeypatch):
     with clgraph.config.change(cache_dir=str(tmp_path), compile_workers=0):
         f, *_ = training_step(new_salt())
         assert f.plan._helpers is None
     with clgraph.config.change(cache_dir=str(tmp_path), compile_workers=2):
         x = T.fvector("x")
         assert clgraph.function([x], T.exp(x * new_salt())).plan._helpers is None
+        monkeypatch.setenv("POCL_KERNEL_CACHE", "0")  # nothing a helper makes would be found
+        f, *_ = training_step(new_salt())
+        assert f.plan._helpers is None
 
 
 def test_helpers_start_at_the_ends_of_equal_shares():
