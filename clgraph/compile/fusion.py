@@ -5,7 +5,18 @@ A node joins the group of a producer when both iterate over the same broadcast p
 between groups (no path leaves the group and comes back through another kernel)."""
 from ..ops.elemwise import Elemwise
 
-__all__ = ["elemwise_groups", "value_inputs"]
+__all__ = ["elemwise_groups", "value_inputs", "cheap"]
+
+# elementwise ops cheap enough to compute again: for every element of a wider loop
+# (Plan._absorb_broadcast_producers), or in a reduction's private prologue
+# (rewrite/prologues.py)
+CHEAP_OPS = {"add", "sub", "mul", "true_div", "neg", "second", "identity", "maximum", "minimum", "abs", "sqr",
+             "switch", "eq", "neq", "lt", "gt", "le", "ge"}
+
+
+def cheap(node):
+    name = node.op.scalar_op.name
+    return name in CHEAP_OPS or name.startswith("cast")
 
 
 def value_inputs(node):

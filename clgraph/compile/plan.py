@@ -28,7 +28,7 @@ from ..codegen.families.reduce import ReduceKernel
 from ..ops.elemwise import Elemwise
 from ..ops.reduce import Reduce
 from ..ops.shape import is_contiguous
-from .fusion import elemwise_groups, value_inputs
+from .fusion import cheap, elemwise_groups, value_inputs
 from .launch import launches, type_arguments
 from .memory import in_place_target, plan_in_place, plan_releases
 from .shapes import ShapeCache, host_nodes, infer_shapes
@@ -251,7 +251,7 @@ class Plan:
                     continue
                 (target,) = targets
                 wide = units[target][-1].outputs[0].broadcastable
-                if not all(_cheap(n) for n in members) \
+                if not all(cheap(n) for n in members) \
                         or not elementwise(target) or any(n.outputs[0].broadcastable != wide for n in units[target]) \
                         or not all(_broadcasts_to(n.outputs[0].broadcastable, wide) for n in members) \
                         or self._reaches_through_another(key, target, units, unit_of):
@@ -561,16 +561,6 @@ def _external_inputs(nodes):
             if i.owner not in inside and i not in inputs:
                 inputs.append(i)
     return inputs
-
-
-# elementwise ops cheap enough to compute again for every element of a wider loop
-_CHEAP_OPS = {"add", "sub", "mul", "true_div", "neg", "second", "identity", "maximum", "minimum", "abs", "sqr",
-              "switch", "eq", "neq", "lt", "gt", "le", "ge"}
-
-
-def _cheap(node):
-    name = node.op.scalar_op.name
-    return name in _CHEAP_OPS or name.startswith("cast")
 
 
 def _broadcasts_to(narrow, wide):

@@ -9,7 +9,7 @@ from ..config import config
 from ..errors import ClgraphError
 from ..graph import trace as _trace
 from ..graph.basic import Apply, toposort
-from . import canonical, constant_fold, lift, merge, simplify, stabilize, views
+from . import canonical, constant_fold, lift, merge, prologues, simplify, stabilize, views
 
 
 def rebuild(old, inputs):
@@ -78,6 +78,10 @@ PASSES = [
     ("lift_dimshuffles", lift.lift_dimshuffles),
     # the rules above may build the same new node twice (two equal softmax gradients)
     ("merge_again", merge.merge),
+    # a reduction reads its own copy of a cheap elementwise chain that something else
+    # reads too, so that the chain runs inside the reduction's kernel. Last: merging
+    # would undo it
+    ("private_reduce_inputs", prologues.private_reduce_inputs),
 ]
 
 

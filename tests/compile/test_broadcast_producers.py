@@ -47,7 +47,10 @@ def test_a_regularised_keras_step_that_fused_into_a_cycle(monkeypatch):
     x = np.random.default_rng(1).standard_normal((8, 3)).astype("float32")
     y = np.eye(2, dtype="float32")[[0, 1] * 4]
     results = []
-    for excluding in ((), ("lift_dimshuffles",)):
+    # (private_reduce_inputs gives the penalty's sums their own copies of |W| and W ** 2,
+    # which avoids this grouping: it is left out to reach the fallback; the last run has
+    # every pass)
+    for excluding in (("private_reduce_inputs",), ("private_reduce_inputs", "lift_dimshuffles"), ()):
         np.random.seed(0)
         model = Sequential()
         model.add(Dense(4, input_dim=3, W_regularizer="l1l2", activation="relu"))
@@ -59,8 +62,9 @@ def test_a_regularised_keras_step_that_fused_into_a_cycle(monkeypatch):
         with clgraph.config.change(rewrites_excluding=excluding):
             losses = [model.train_on_batch(x, y) for _ in range(3)]
         results.append((start, losses, model.get_weights()))
-        if not excluding:
+        if len(results) == 1:
             assert any(retries), "the fallback was not needed: this test no longer covers it"
-    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5)
-    for a, b in zip(results[0][2], results[1][2]):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for other in results[1:]:
+        np.testing.assert_allclose(results[0][1], other[1], rtol=1e-5)
+        for a, b in zip(results[0][2], other[2]):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
