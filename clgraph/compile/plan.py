@@ -369,11 +369,16 @@ class Plan:
             if self._helpers is not None:
                 self._helpers.close(completed=False)
             raise
-        if self._helpers is not None and time.perf_counter() - started < parallel_compile.CACHED_BUILD_S:
+        cached = time.perf_counter() - started < parallel_compile.CACHED_BUILD_S
+        if self._helpers is not None and cached:
             # PoCL had the program in its cache (its front end takes 0.5 s or more), so
             # most likely the kernels too: the helpers would only take CPU time
             self._helpers.stop()
             self._helpers = None
+        elif self._helpers is None and not cached:
+            # PoCL's front end ran: its cache lacks the kernels too, whatever our marker says
+            self._helpers = parallel_compile.start_helpers(self.device, self.program_source, (),
+                                                           self._kernel_sources(), after_build=True)
         if self._helpers is not None:
             self._helpers.built()
             weakref.finalize(self, self._helpers.close, False)

@@ -54,9 +54,11 @@ def compiles_at_first_launch(device):
         bool(device.cl_device.type & cl.device_type.CPU)
 
 
-def start_helpers(device, source, options, kernel_sources):
+def start_helpers(device, source, options, kernel_sources, after_build=False):
     """CompileHelpers for a program about to be built, or None where they would not
-    pay. `kernel_sources`: [(kernel function name, its source)] in first-launch order."""
+    pay. `kernel_sources`: [(kernel function name, its source)] in first-launch order.
+    `after_build`: the build took PoCL's front end, so PoCL's cache did not have the
+    program, whatever the marker says (its cache was emptied): helpers anyway."""
     workers = config.compile_workers
     if workers <= 0 or len(kernel_sources) < MIN_KERNELS or not compiles_at_first_launch(device):
         return None
@@ -65,7 +67,7 @@ def start_helpers(device, source, options, kernel_sources):
     if os.environ.get("POCL_KERNEL_CACHE", "1") == "0":
         return None  # PoCL keeps no kernel cache: nothing a helper makes would be found
     marker = _marker(device, source, options)
-    if marker is None or os.path.exists(marker):
+    if marker is None or (os.path.exists(marker) and not after_build):
         return None  # this program ran here before: PoCL's cache has its kernels
     return CompileHelpers(device, source, options, _starts(kernel_sources, workers), marker)
 

@@ -106,6 +106,22 @@ def test_a_helper_that_fails_or_hangs_changes_no_result(pocl, tmp_path, monkeypa
             proc.kill()
 
 
+def test_helpers_start_after_a_slow_build_whatever_the_marker_says(pocl, tmp_path, monkeypatch):
+    """The marker says the program ran here, but PoCL's front end ran (its cache was
+    emptied since): helpers after the build."""
+    salt = new_salt()
+    with clgraph.config.change(cache_dir=str(tmp_path), compile_workers=1):
+        f, data, shared, reference = training_step(salt)
+        check(f, data, shared, reference)
+        monkeypatch.setattr(pc, "CACHED_BUILD_S", 0.0)  # every build counts as a front end
+        g, data, shared, reference = training_step(salt)
+        assert g.plan._helpers is not None
+        check(g, data, shared, reference)
+        monkeypatch.setattr(pc, "CACHED_BUILD_S", 1e9)  # every build counts as a cache hit
+        h, *_ = training_step(salt)
+        assert h.plan._helpers is None
+
+
 def test_helpers_stop_when_the_build_was_cached(pocl, tmp_path, monkeypatch):
     """A build that PoCL finds in its cache (fast) means its kernels are most likely
     there too: the helpers are stopped."""
