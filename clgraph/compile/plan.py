@@ -45,9 +45,19 @@ class Plan:
         self.host_inputs = list(host_inputs)
         self.hosted = host_nodes(self.nodes, self.host_inputs)
         self.steps = self._make_steps()
+        # helper processes for parallel code generation start now, while the program is
+        # rendered and built (runtime/parallel_compile.py)
+        n_kernels = sum(isinstance(s, KernelStep) for s in self.steps)
+        self._helpers = parallel_compile.CompileHelpers(device) \
+            if parallel_compile.may_help(device, n_kernels) else None
         self.checks_indices = any(getattr(s.kernel, "checks_indices", False) for s in self.steps
                                   if isinstance(s, KernelStep))
-        self.kernels, self.program_source = self._render()
+        try:
+            self.kernels, self.program_source = self._render()
+        except BaseException:
+            if self._helpers is not None:
+                self._helpers.stop()
+            raise
         self._build()
         self.infer_shapes = ShapeCache(self.nodes, self.hosted, self.host_inputs)
         self._release_after = plan_releases(self.steps, self.roots)
@@ -355,13 +365,15 @@ class Plan:
         return kernels, program
 
     def _build(self):
-        self._helpers = None
         if not self.program_source:
+            if self._helpers is not None:
+                self._helpers.stop()
+                self._helpers = None
             return
         import pyopencl as cl
         # (helper processes generate some kernels' code beside the first call)
         self._helpers = parallel_compile.start_helpers(self.device, self.program_source, (),
-                                                       self._kernel_sources())
+                                                       self._kernel_sources(), spawned=self._helpers)
         started = time.perf_counter()
         try:
             program = build_program(self.device, self.program_source)

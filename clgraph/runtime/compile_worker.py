@@ -1,8 +1,8 @@
 """A helper process of runtime/parallel_compile.py: fills PoCL's kernel cache with the
 machine code of kernels its parent process is launching for the first time.
 
-Reads JSON lines on stdin: the program (platform and device names, source, build
-options), then {"built": true} once the parent's build is done (this build then finds
+Starts while its parent renders the program (importing pyopencl meanwhile), then reads
+JSON lines on stdin: the program (platform and device names, source, build options), then {"built": true} once the parent's build is done (this build then finds
 the front-end result in PoCL's cache), then the parent's first launch of each kernel.
 At the end of its input it runs those launches from the last one backwards, each on one
 work-group (PoCL specialises the code for the work-group size, not for the number of
@@ -58,17 +58,32 @@ def _launch(ctx, queue, program, spec, scratch):
 
 
 def main():
-    header = json.loads(sys.stdin.readline())  # first: the parent's write waits for it
-    if hasattr(__import__("signal"), "alarm"):
-        __import__("signal").alarm(TIMEOUT_S)
+    # a thread drains stdin from the start, so that the parent never waits on the pipe
+    # while this process imports pyopencl
+    import queue
+    import threading
+    lines = queue.Queue()
+
+    def read():
+        for line in sys.stdin:
+            lines.put(line)
+        lines.put(None)
+    threading.Thread(target=read, daemon=True).start()
+    import signal
+    if hasattr(signal, "alarm"):
+        signal.alarm(TIMEOUT_S)
     import pyopencl as cl
+    first = lines.get()
+    if first is None:
+        return  # not needed after all
+    header = json.loads(first)
     dev = _device(header["platform"], header["device"])
     if dev is None:
         return
     ctx = cl.Context([dev])
-    queue = cl.CommandQueue(ctx)
+    queue_ = cl.CommandQueue(ctx)
     program, launches, scratch = None, [], {}
-    for line in sys.stdin:
+    for line in iter(lines.get, None):
         message = json.loads(line)
         if program is None:
             program = cl.Program(ctx, header["source"]).build(options=header["options"])
@@ -76,7 +91,7 @@ def main():
             launches.append(message)
     for spec in reversed(launches):
         try:
-            _launch(ctx, queue, program, spec, scratch)
+            _launch(ctx, queue_, program, spec, scratch)
             print("done", spec["kernel"], flush=True)
         except Exception:  # the parent generates this one itself
             print("fail", spec["kernel"], flush=True)

@@ -17,8 +17,10 @@ With several helpers, helper i starts further back, at the end of its share of t
 kernels (shares of about equal estimated cost), and goes backwards until it reaches
 kernels the cache already has (a launch that finds its code costs milliseconds).
 
-`config.compile_workers` helpers (0: none) are started for a program of at least
-MIN_KERNELS kernels that has not run here before (a marker in `config.cache_dir`).
+`config.compile_workers` helpers (0: none) start as soon as the plan has at least
+MIN_KERNELS kernels, so that their start-up overlaps rendering; they get the program,
+or are stopped when it has run here before (a marker in `config.cache_dir`) or when its
+build was a PoCL cache hit.
 """
 import hashlib
 import json
@@ -54,22 +56,30 @@ def compiles_at_first_launch(device):
         bool(device.cl_device.type & cl.device_type.CPU)
 
 
-def start_helpers(device, source, options, kernel_sources, after_build=False):
-    """CompileHelpers for a program about to be built, or None where they would not
-    pay. `kernel_sources`: [(kernel function name, its source)] in first-launch order.
-    `after_build`: the build took PoCL's front end, so PoCL's cache did not have the
-    program, whatever the marker says (its cache was emptied): helpers anyway."""
-    workers = config.compile_workers
-    if workers <= 0 or len(kernel_sources) < MIN_KERNELS or not compiles_at_first_launch(device):
-        return None
-    if getattr(sys, "frozen", False):
-        return None  # a bundled application: sys.executable is the application itself
-    if os.environ.get("POCL_KERNEL_CACHE", "1") == "0":
-        return None  # PoCL keeps no kernel cache: nothing a helper makes would be found
-    marker = _marker(device, source, options)
+def may_help(device, n_kernels):
+    """Whether helpers could pay for a program of `n_kernels` kernels on `device` (the
+    checks that need no source): the plan starts them this early, before rendering, so
+    that their start-up (Python, pyopencl) overlaps the rendering."""
+    return config.compile_workers > 0 and n_kernels >= MIN_KERNELS and compiles_at_first_launch(device) \
+        and not getattr(sys, "frozen", False) and os.environ.get("POCL_KERNEL_CACHE", "1") != "0"
+    # (frozen: a bundled application, whose sys.executable is the application itself;
+    # POCL_KERNEL_CACHE=0: nothing a helper makes would be found)
+
+
+def start_helpers(device, source, options, kernel_sources, after_build=False, spawned=None):
+    """CompileHelpers for a program about to be built (or just built: `after_build`),
+    or None where they would not pay; `spawned`: helper processes started earlier for
+    it (stopped when not needed). `kernel_sources`: [(kernel function name, its source)]
+    in first-launch order. A program that ran here before (a marker) needs none, unless
+    its build took PoCL's front end after all (`after_build`: its cache was emptied)."""
+    marker = _marker(device, source, options) if may_help(device, len(kernel_sources)) else None
     if marker is None or (os.path.exists(marker) and not after_build):
-        return None  # this program ran here before: PoCL's cache has its kernels
-    return CompileHelpers(device, source, options, _starts(kernel_sources, workers), marker)
+        if spawned is not None:
+            spawned.stop()
+        return None
+    helpers = spawned or CompileHelpers(device)
+    helpers.program(source, options, _starts(kernel_sources, len(helpers._procs)), marker)
+    return helpers
 
 
 def _marker(device, source, options):
@@ -99,26 +109,28 @@ def _starts(kernel_sources, workers):
 
 
 class CompileHelpers:
-    """The helper processes of one program. Each gets the program, then `built` once
-    the parent's build is done, then the first call's launch of each of its kernels;
-    the end of its input starts its backward pass."""
+    """The helper processes of one program: started (config.compile_workers of them),
+    then given the program, then `built` once the parent's build is done, then the first
+    call's launch of each of its kernels; the end of its input starts its backward
+    pass."""
 
-    def __init__(self, device, source, options, kernel_lists, marker):
-        self.device, self.marker = device, marker
-        self.kernels = [set(names) for names in kernel_lists]
-        self.sent = set()
+    def __init__(self, device):
+        self.device, self.marker = device, None
+        self.kernels, self.sent = [], set()
         self._procs, self._closed = [], False
-        header = json.dumps({"platform": device.platform_name, "device": device.name,
-                             "source": source, "options": list(options)})
-        for _ in self.kernels:
+        for _ in range(config.compile_workers):
             try:
-                proc = subprocess.Popen(WORKER_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, text=True)
-                proc.stdin.write(header + "\n")
-                proc.stdin.flush()
+                self._procs.append(subprocess.Popen(WORKER_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                                    stderr=subprocess.DEVNULL, text=True))
             except OSError:
                 break
-            self._procs.append(proc)
+
+    def program(self, source, options, kernel_lists, marker):
+        """The program and each helper's kernels (see _starts)."""
+        self.marker = marker
+        self.kernels = [set(names) for names in kernel_lists] + [set()] * (len(self._procs) - len(kernel_lists))
+        self._send_all({"platform": self.device.platform_name, "device": self.device.name,
+                        "source": source, "options": list(options)}, range(len(self._procs)))
 
     def built(self):
         """The parent's build is done: the helpers' builds find it in PoCL's cache."""
@@ -149,7 +161,7 @@ class CompileHelpers:
                 proc.stdin.close()
             except OSError:
                 pass
-        if completed:
+        if completed and self.marker is not None:
             try:
                 with open(self.marker, "w"):
                     pass

@@ -70,8 +70,9 @@ def test_helpers_get_the_first_calls_launches_and_results_are_unchanged(pocl, tm
     tee = ("import runpy, sys; sys.stdout = open(sys.argv[1], 'w'); sys.argv = sys.argv[2:]; "
            "runpy.run_path(sys.argv[0], run_name='__main__')")
     monkeypatch.setattr(pc, "WORKER_COMMAND", [sys.executable, "-c", tee, str(report)] + pc.WORKER_COMMAND[1:])
+    salt = new_salt()
     with clgraph.config.change(cache_dir=str(tmp_path), compile_workers=1):
-        f, data, shared, reference = training_step(new_salt())
+        f, data, shared, reference = training_step(salt)
         helpers = f.plan._helpers
         assert helpers is not None, "a new program of a dozen kernels starts a helper"
         (mine,) = helpers.kernels
@@ -86,8 +87,14 @@ def test_helpers_get_the_first_calls_launches_and_results_are_unchanged(pocl, tm
         # the helper ran every launch it got, from the last one back
         launched = [n for n in names if n in helpers.sent and n != names[0]]
         assert report.read_text().split("\n")[:-1] == ["done " + n for n in reversed(launched)]
-        # the same program again: it ran here before, no helper
+        # the same program again: it ran here before, no helper (those started while it
+        # was rendered are stopped)
         assert pc.start_helpers(pocl, f.plan.program_source, (), f.plan._kernel_sources()) is None
+        spawned = []
+        monkeypatch.setattr(pc.CompileHelpers, "stop", lambda self: spawned.append(self) or [
+            p.kill() for p in self._procs])
+        g = training_step(salt)[0]
+        assert g.plan._helpers is None and len(spawned) == 1
 
 
 @pytest.mark.parametrize("worker", [
