@@ -1,8 +1,9 @@
 """A helper process of runtime/parallel_compile.py: fills PoCL's kernel cache with the
 machine code of kernels its parent process is launching for the first time.
 
-Starts while its parent renders the program (importing pyopencl meanwhile), then reads
-JSON lines on stdin: the program (platform and device names, source, build options), then {"built": true} once the parent's build is done (this build then finds
+It starts while its parent renders the program (and imports pyopencl meanwhile), then
+reads JSON lines on stdin: the program (platform and device names, source, build
+options), then {"built": true} once the parent's build is done (this build then finds
 the front-end result in PoCL's cache), then the parent's first launch of each kernel.
 At the end of its input it runs those launches from the last one backwards, each on one
 work-group (PoCL specialises the code for the work-group size, not for the number of

@@ -13,7 +13,7 @@ from ...graph.types import ctype
 __all__ = ["SoftmaxKernel"]
 
 # mode -> (reads the float tensor x, reads the class indices y, reads a second float
-# tensor z: the softmax output, whose gradient x is)
+# tensor z: the softmax output, with respect to which x is the gradient)
 _OPERANDS = {
     "softmax": (True, False, False), "log_softmax": (True, False, False),
     "xent": (True, True, False), "xent_logits": (True, True, False), "onehot": (False, True, False),
