@@ -146,6 +146,7 @@ class SoftmaxGrad(Op):
 
     def grad(self, inputs, outputs, output_grads):
         from ..tensor import basic as T
+        from .subtensor import _sum_to
         (dy, z), (g,) = inputs, output_grads
         if self.log:  # out = dy - e * S, e = exp(z), S = sum(dy)
             e = T.exp(z)
@@ -156,15 +157,6 @@ class SoftmaxGrad(Op):
             gdy = g * z - gs * z
             gz = g * (dy - T.sum(dy * z, axis=-1, keepdims=True)) - gs * dy
         return [_sum_to(gdy, dy), gz]
-
-
-def _sum_to(g, var):
-    """g summed over the axes along which var broadcasts (the gradient of a broadcast)."""
-    axes = [d for d, b in enumerate(var.broadcastable) if b and not g.broadcastable[d]]
-    if not axes:
-        return g
-    from ..tensor import basic as T
-    return T.sum(g, axis=axes, keepdims=True)
 
 
 class CrossentropyIndex(Op):
