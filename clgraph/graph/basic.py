@@ -205,6 +205,16 @@ def toposort(outputs, stop=()):
     return order
 
 
+def readers(nodes):
+    """{variable: the nodes of `nodes` that take it as an input}: which nodes a rewrite
+    would leave reading a value it replaces."""
+    out = {}
+    for node in nodes:
+        for i in node.inputs:
+            out.setdefault(i, []).append(node)
+    return out
+
+
 def ancestors(outputs, stop=()):
     """Every Variable the outputs depend on (including themselves)."""
     result, stack, stop = set(), list(outputs), set(stop)

@@ -4,7 +4,7 @@ local_dimshuffle_lift). A per-row value read through x.dimshuffle(0, 'x') then f
 its consumer directly, and the plan can compute it inside the consumer's kernel
 (Plan._absorb_broadcast_producers) instead of in a kernel and a buffer of its own."""
 from ..graph import trace as _trace
-from ..graph.basic import clone_replace, toposort
+from ..graph.basic import clone_replace, readers, toposort
 from ..ops.elemwise import Elemwise
 from ..ops.shape import DimShuffle
 from . import views
@@ -16,13 +16,11 @@ def lift_dimshuffles(roots):
     """Lift until no dimshuffle qualifies, then shorten the dimshuffle chains made."""
     from .passes import local_rewrite
     for _ in range(16):  # (each round lifts every qualifying dimshuffle one level)
-        readers, keep = {}, set(roots)
-        for node in toposort(roots):
-            for i in node.inputs:
-                readers.setdefault(i, []).append(node)
+        nodes, keep = toposort(roots), set(roots)
+        reading = readers(nodes)
         replace = {}
-        for node in toposort(roots):
-            new = _lifted(node, readers, keep)
+        for node in nodes:
+            new = _lifted(node, reading, keep)
             if new is not None:
                 replace[node.outputs[0]] = new
         if not replace:
@@ -31,7 +29,7 @@ def lift_dimshuffles(roots):
     return local_rewrite(roots, views.RULES)
 
 
-def _lifted(node, readers, keep):
+def _lifted(node, reading, keep):
     """f(dimshuffle(a), ...) for node = dimshuffle(f(a, ...)), or None. Not for a
     dimshuffle that drops axes, nor for ops that read the element index (arange)."""
     if not isinstance(node.op, DimShuffle) or node.op.dropped:
@@ -39,7 +37,7 @@ def _lifted(node, readers, keep):
     e = node.inputs[0]
     inner = e.owner
     if inner is None or not isinstance(inner.op, Elemwise) or len(inner.outputs) != 1 or e in keep \
-            or len(readers.get(e, ())) != 1 or any(i.ndim != e.ndim for i in inner.inputs) \
+            or len(reading.get(e, ())) != 1 or any(i.ndim != e.ndim for i in inner.inputs) \
             or _reads_index(inner.op.scalar_op):
         return None
     with _trace.inherit(inner.trace):

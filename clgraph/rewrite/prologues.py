@@ -8,7 +8,7 @@ Only for chains that start from values no other kernel fuses: inputs, shared var
 constants, views of them, and the results of row kernels (softmax) or random draws. A
 GEMM's product or a reduction's result gets a reader more from a copy, and would then
 lose the elementwise tail fused into its kernel."""
-from ..graph.basic import Apply, toposort
+from ..graph.basic import Apply, readers, toposort
 from ..ops.elemwise import Elemwise
 from ..ops.reduce import Reduce
 
@@ -24,16 +24,14 @@ def private_reduce_inputs(roots):
     """Rebuild the graph bottom-up; a reduction whose input chain something else reads
     too reads a copy of the chain (made from the rebuilt chain's inputs)."""
     from .passes import rebuild
-    readers, keep = {}, set(roots)
-    for node in toposort(roots):
-        for i in node.inputs:
-            readers.setdefault(i, []).append(node)
+    nodes, keep = toposort(roots), set(roots)
+    reading = readers(nodes)
     memo = {}
-    for old in toposort(roots):
+    for old in nodes:
         node = rebuild(old, [memo.get(i, i) for i in old.inputs])
         chain = _chain(old.inputs[0]) if isinstance(old.op, Reduce) else []
         inside = set(chain) | {old}
-        if chain and not all(o not in keep and all(r in inside for r in readers.get(o, ()))
+        if chain and not all(o not in keep and all(r in inside for r in reading.get(o, ()))
                              for n in chain for o in n.outputs):
             copies = {}
             for n in chain:
