@@ -85,20 +85,18 @@ ${c.unravel("row", n_lead, dim="dim", idx="i")}\
 % elif mode == "xent":
     out[out_off + row] = (${out_ctype})(-log((${A})x[xb + cls * xsl]));
 % elif mode in ("softmax_grad", "log_softmax_grad"):
+<%
+    xj, zj = "(%s)x[xb + j * xsl]" % A, "(%s)z[zb + j * zsl]" % A
+    term, result = ("%s * %s" % (xj, zj), "(%s - s) * %s" % (xj, zj)) if mode == "softmax_grad" \
+        else (xj, "%s - exp(%s) * s" % (xj, zj))
+%>\
     ${A} s = 0;
     ${c.no_autovec()}
     for (long j = 0; j < ncol; ++j)
-% if mode == "softmax_grad":
-        s += (${A})x[xb + j * xsl] * (${A})z[zb + j * zsl];
+        s += ${term};
     ${c.no_autovec()}
     for (long j = 0; j < ncol; ++j)
-        out[ob + j] = (${out_ctype})(((${A})x[xb + j * xsl] - s) * (${A})z[zb + j * zsl]);
-% else:
-        s += (${A})x[xb + j * xsl];
-    ${c.no_autovec()}
-    for (long j = 0; j < ncol; ++j)
-        out[ob + j] = (${out_ctype})((${A})x[xb + j * xsl] - exp((${A})z[zb + j * zsl]) * s);
-% endif
+        out[ob + j] = (${out_ctype})(${result});
 % elif mode == "onehot":
     for (long j = 0; j < ncol; ++j)
         out[ob + j] = valid ? (${out_ctype})(j == cls) : (${out_ctype})NAN;
