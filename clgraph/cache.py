@@ -16,7 +16,7 @@ import warnings
 
 from .config import config
 
-__all__ = ["clear", "entry_key", "load", "store", "cache_root", "stats"]
+__all__ = ["clear", "entry_key", "load", "store", "cache_root", "first_launch_marker", "stats"]
 
 stats = {"hits": 0, "misses": 0, "corrupt": 0}
 
@@ -33,6 +33,12 @@ def entry_key(device, source, options):
              "device": list(device.key), "clgraph": __version__, "pyopencl": pyopencl.VERSION_TEXT}
     key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
     return key, parts
+
+
+def first_launch_marker(device, source, options):
+    """The file that records that a program's first call ran here (its kernels' code is
+    in the driver's own cache since: runtime/parallel_compile.py), keyed as an entry."""
+    return os.path.join(config.cache_dir, "first-launch", entry_key(device, source, options)[0])
 
 
 def _entry_dir(key):
@@ -89,6 +95,8 @@ def discard(key, why):
 
 
 def clear():
-    """Remove every cached program (of this cache_dir), and the compiled templates."""
+    """Remove every cached program (of this cache_dir), the compiled templates and the
+    first-launch markers."""
     shutil.rmtree(cache_root(), ignore_errors=True)
-    shutil.rmtree(os.path.join(config.cache_dir, "mako"), ignore_errors=True)
+    for folder in ("mako", "first-launch"):
+        shutil.rmtree(os.path.join(config.cache_dir, folder), ignore_errors=True)

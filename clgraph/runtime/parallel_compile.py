@@ -22,7 +22,6 @@ MIN_KERNELS kernels, so that their start-up overlaps rendering; they get the pro
 or are stopped when it has run here before (a marker in `config.cache_dir`) or when its
 build was a PoCL cache hit.
 """
-import hashlib
 import json
 import os
 import subprocess
@@ -30,9 +29,10 @@ import sys
 
 import numpy as np
 
+from .. import cache
 from ..config import config
 
-__all__ = ["start_helpers", "CompileHelpers", "compiles_at_first_launch"]
+__all__ = ["may_help", "start_helpers", "CompileHelpers", "compiles_at_first_launch"]
 
 # the helper process (tests put a stand-in here): the script on its own, not as part of
 # the clgraph package, whose import would take longer than the helper's work
@@ -83,13 +83,14 @@ def start_helpers(device, source, options, kernel_sources, after_build=False, sp
 
 
 def _marker(device, source, options):
-    digest = hashlib.sha256(repr((device.key, source, tuple(options))).encode()).hexdigest()[:32]
-    folder = os.path.join(config.cache_dir, "first-launch")
+    """The program's first-launch marker (cache.first_launch_marker), its folder made;
+    None where it cannot be."""
+    path = cache.first_launch_marker(device, source, options)
     try:
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
     except OSError:
         return None
-    return os.path.join(folder, digest)
+    return path
 
 
 def _starts(kernel_sources, workers):
