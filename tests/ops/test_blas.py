@@ -67,6 +67,26 @@ def test_transposed_operand_is_not_copied(rng):
     np.testing.assert_allclose(clgraph.function([a, b], T.dot(a.T, b))(x, y), x.T @ y, **TOL["float32"])
 
 
+def test_narrow_products_run_transposed(rng, monkeypatch):
+    """A product with fewer columns than the CPU kernel's vector lanes runs as
+    C^T = B^T A^T when both orientations suit its variant, also after a kept batch
+    axis was folded into the rows (whose count the swap must carry over)."""
+    chosen, choose = [], GemmKernel._choose
+
+    def spy(self, g):
+        variant, swap = choose(self, g)
+        chosen.append(swap)
+        return variant, swap
+    monkeypatch.setattr(GemmKernel, "force_kind", "cpu")
+    monkeypatch.setattr(GemmKernel, "_choose", spy)
+    x, y = data(rng, (40, 64)), data(rng, (40, 2))
+    fwd(lambda u, v: T.dot(u.T, v), lambda u, v: u.T @ v, x, y)  # (64, 2) = x.T y: 2 rows of 64 as C^T
+    assert chosen[-1] is True
+    # (2, 7, 4) . (5, 4).T: the batch folds into 14 rows; C^T has 5 rows of 14 columns
+    fwd(lambda u, v: T.dot(u, v.T), lambda u, v: u @ v.T, data(rng, (2, 7, 4)), data(rng, (5, 4)))
+    assert chosen[-1] is True
+
+
 def test_strided_operands(rng, kind):
     """Slices with steps: the layout is only known at run time (generic variant)."""
     a, b = data(rng, (9, 14)), data(rng, (14, 10))
