@@ -8,6 +8,7 @@ A call converts and uploads the arguments, infers every shape (raising shape err
 that name the user's line), enqueues all kernels, reads the outputs once, and only then
 swaps the updated buffers into the shared variables: a failed call changes nothing.
 """
+import functools
 import time
 import warnings
 from collections import OrderedDict
@@ -25,7 +26,7 @@ from ..shared import SharedVariable, _pool
 from .nanguard import NanGuard, guard_mode
 from .plan import Plan
 from .profile import Profiler
-from .replay import Replay
+from .replay import Memo, Replay
 
 __all__ = ["function", "Function", "PendingCall"]
 
@@ -85,6 +86,7 @@ class Function:
         self._shared = [v for v in ancestors(self.plan.roots) if isinstance(v, SharedVariable)]
         self._replays = OrderedDict()  # signature -> Replay, or None where a call cannot be replayed
         self._quick = {}  # _quick_key -> [(signature, Replay)], the latest first
+        self._host_memo = Memo()  # host input values -> their index arithmetic (a replayed call's)
         self.profiler = Profiler(name, [k.name for k in self.plan.kernels],
                                  time.perf_counter() - started) if profile else None
 
@@ -202,10 +204,14 @@ class Function:
         replaying = on_launch is None and not self.plan.checks_indices and self.plan.kernels and config.replay_calls
         quick_key = self._quick_key(arrays) if replaying else None
         if quick_key in self._quick:
-            # a recorded signature found without inferring any shape (see ShapeCache.values_alone)
-            values = self.plan.infer_shapes.host_values(host_values)
+            # a recorded signature found without inferring any shape (see ShapeCache.values_alone);
+            # the index arithmetic of these host values, and the views' offsets, as last time
+            host_key = tuple(a.item() for a in host_values.values())
+            values = self._host_memo.get(host_key)
+            if values is None:
+                values = self._host_memo.remember(host_key, self.plan.infer_shapes.host_values(host_values))
             for key, replay in self._quick[quick_key]:
-                pending = self._replay(key, replay, arrays, values, queue, pool, wait)
+                pending = self._replay(key, replay, arrays, values, queue, pool, wait, host_key)
                 if pending is not None:
                     return pending.result() if wait else pending
         known = {v: a.shape for v, a in zip(self.inputs, arrays)}
@@ -293,14 +299,14 @@ class Function:
                 old.release()
         self._replays[key] = replay
 
-    def _replay(self, key, replay, arrays, values, queue, pool, wait):
+    def _replay(self, key, replay, arrays, values, queue, pool, wait, host_key=None):
         """A call of a recorded signature (compile/replay.py) as a PendingCall; None when
         this call's moving views do not fit the recording (the caller then takes the
         generic path). Without `wait`, it returns once the kernels and reads are
         enqueued (after uploads, which pyopencl waits for, it waits anyway). Buffers go
         back to the pool before the device is done with them: the queue runs in order,
         so a later call that gets one writes it after this call's kernels."""
-        layouts = replay.offsets(values)
+        layouts = replay.offsets(values, host_key)
         if layouts is None:
             return None
         self._replays.move_to_end(key)
@@ -410,9 +416,10 @@ class Function:
         """The argument as a contiguous array of the input's dtype (lossless casts only,
         unless allow_input_downcast), with the input's rank."""
         want = np.dtype(var.dtype)
-        if type(value) is int and var.ndim == 0 and want.kind in "iu" and \
-                np.iinfo(want).min <= value <= np.iinfo(want).max:  # (a minibatch index: the common case)
-            return np.asarray(value, dtype=want)
+        if type(value) is int and var.ndim == 0 and want.kind in "iu":  # (a minibatch index: the common case)
+            low, high = _int_range(want)
+            if low <= value <= high:
+                return np.asarray(value, dtype=want)
 
         def where():  # (built only for an error: it costs more than the conversion)
             return f"{self._what()}: input {k} ({var.describe()})"
@@ -479,6 +486,12 @@ class PendingCall:
             self._results = [materialize(h) for h in self._hosts]
             self._hosts, self._events = None, ()
         return self._results[0] if self._single else self._results
+
+
+@functools.lru_cache(maxsize=None)
+def _int_range(dtype):
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
 
 
 def _own_buffer(var):

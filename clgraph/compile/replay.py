@@ -21,10 +21,23 @@ from ..runtime.arrays import DeviceArray
 from ..shared import SharedVariable
 from .steps import KernelStep, ViewStep
 
-__all__ = ["Replay"]
+__all__ = ["Replay", "Memo"]
 
 # where a patched argument comes from on each call
 SHARED, INPUT, FRESH, OFFSET = range(4)
+
+
+class Memo(dict):
+    """Results of the host-side index arithmetic by the host values they came from:
+    ~1 us to look up against ~30 us of Python to redo it (the minibatch slices of an
+    epoch's every step, again in the next epoch). Emptied when it is full."""
+    LIMIT = 1 << 14
+
+    def remember(self, key, value):
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[key] = value
+        return value
 
 
 class Replay:
@@ -56,6 +69,7 @@ class Replay:
                     self.refuse("a kernel's launch depends on a host value that changes between calls")
         self.layouts = {}  # variable -> (shape, strides, offset) in the recorded call
         self.uploads, self._arrays, self.pairs, self.active = [], {}, {}, False
+        self._offsets_memo = Memo()
 
     # -- recording (called by Plan.enqueue) -------------------------------------------
     def refuse(self, why):
@@ -189,9 +203,15 @@ class Replay:
         self.owned, self._free, self.launches, self.pairs = [], {}, [], {}
 
     # -- replaying -------------------------------------------------------------------------
-    def offsets(self, values):
+    def offsets(self, values, host_key=None):
         """{moving view: (shape, strides, offset)} for this call's host values; None if a
-        view's shape or strides differ from the recording (then the generic path runs)."""
+        view's shape or strides differ from the recording (then the generic path runs).
+        `host_key`: the host input values `values` were computed from, to look them up."""
+        if host_key is not None:
+            known = self._offsets_memo.get(host_key, False)
+            if known is False:
+                known = self._offsets_memo.remember(host_key, self.offsets(values))
+            return known
         layouts = {}
         for node, src in self.moving:
             shape, strides, offset = layouts.get(src) or self.layouts[src]

@@ -61,6 +61,23 @@ def test_minibatch_steps_match_numpy(replay, rng):
         assert len(replays) == (2 if replay else 0)  # full batches and the partial one
 
 
+def test_remembered_index_arithmetic_stays_right(rng, monkeypatch):
+    """A replayed call looks up the host values' index arithmetic and the slices'
+    offsets by the index (compile/replay.py Memo): revisited indices and a memo that
+    fills up and starts again give what a fresh computation gives."""
+    from clgraph.compile.replay import Memo
+    monkeypatch.setattr(Memo, "LIMIT", 3)
+    data = rng.normal(size=(40, 3)).astype("float32")
+    shared = clgraph.shared(data)
+    i = T.lscalar("i")
+    fn = clgraph.function([i], [shared[i * 4:i * 4 + 4] * 2, shared[i + 1:i + 3].sum()])
+    for k in [0, 1, 1, 2, 3, 4, 1, 0, 9, 9, 5, 2, 7, 0]:
+        rows, total = fn(k)
+        np.testing.assert_array_equal(rows, data[4 * k:4 * k + 4] * 2)
+        np.testing.assert_allclose(total, data[k + 1:k + 3].sum(), rtol=1e-5)
+    assert 0 < len(fn._host_memo) <= 3
+
+
 def test_set_value_between_replayed_calls_is_seen(rng):
     fn, (xs, ys, w), (W, b, steps) = sgd_step(rng)
     for i in range(3):
