@@ -166,7 +166,7 @@ SCALAR_OPS = {op.name: op for op in [
     ScalarOp("sin", 1, _floats_only("sin({0})"), np.sin, _g_sin),
     ScalarOp("cos", 1, _floats_only("cos({0})"), np.cos, _g_cos),
     ScalarOp("tan", 1, _floats_only("tan({0})"), np.tan, _g_tan),
-    ScalarOp("tanh", 1, _floats_only("tanh({0})"), np.tanh, _g_tanh),
+    ScalarOp("tanh", 1, _floats_only("clg_tanh_{T}({0})"), np.tanh, _g_tanh),
     ScalarOp("arctan", 1, _floats_only("atan({0})"), np.arctan, _g_arctan),
     ScalarOp("sign", 1, {"f": "clg_sign_{T}({0})", "i": "(({T})(({0} > 0) - ({0} < 0)))",
                          "u": "(({T})({0} > 0))"}, np.sign, _g_zero, vectorizable=False),
