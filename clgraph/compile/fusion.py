@@ -5,7 +5,7 @@ A node joins the group of a producer when both iterate over the same broadcast p
 between groups (no path leaves the group and comes back through another kernel)."""
 from ..ops.elemwise import Elemwise
 
-__all__ = ["elemwise_groups", "value_inputs", "cheap"]
+__all__ = ["elemwise_groups", "value_inputs", "value_readers", "cheap"]
 
 # elementwise ops cheap enough to compute again: for every element of a wider loop
 # (Plan._absorb_broadcast_producers), or in a reduction's private prologue
@@ -27,6 +27,21 @@ def value_inputs(node):
     if isinstance(op, Elemwise) and op.scalar_op.name == "second" and node.inputs[0] is not node.inputs[1]:
         return node.inputs[1:]
     return node.inputs
+
+
+def value_readers(nodes, roots):
+    """{variable: the nodes of `nodes` (topologically sorted) that read its value for
+    the `roots`}. Not counted: x.shape, the shape operand of second(), and any node
+    whose own values nothing reads (after a rewrite, a gradient's dimshuffle(x) may be
+    left giving second() its shape)."""
+    live, out = set(roots), {}
+    for node in reversed(nodes):
+        if node.op.host_only or not any(o in live for o in node.outputs):
+            continue
+        for i in value_inputs(node):
+            out.setdefault(i, []).append(node)
+            live.add(i)
+    return out
 
 
 def elemwise_groups(nodes, apart=frozenset()):

@@ -28,7 +28,7 @@ from ..codegen.families.reduce import ReduceKernel
 from ..ops.elemwise import Elemwise
 from ..ops.reduce import Reduce
 from ..ops.shape import is_contiguous
-from .fusion import cheap, elemwise_groups, value_inputs
+from .fusion import cheap, elemwise_groups, value_inputs, value_readers
 from .launch import launches, type_arguments
 from .memory import in_place_target, plan_in_place, plan_releases
 from .shapes import ShapeCache, host_nodes, infer_shapes
@@ -72,11 +72,13 @@ class Plan:
     def _make_steps(self, unfused=frozenset()):
         """Steps in launch order. `unfused`: nodes kept out of any fusion (after one made
         two kernels wait for each other)."""
-        device_nodes = [n for n in self.nodes if n not in self.hosted]
-        groups = elemwise_groups(device_nodes, apart=unfused)
-        unit_of = {n: ("g", k) for k, g in enumerate(groups) for n in g}
         self._prologue_members, self._root_set = {}, set(self.roots)
         consumers, claimed = self._value_consumers(), set()
+        # (a node whose values nothing reads is planned alone, and then not launched)
+        device_nodes = [n for n in self.nodes if n not in self.hosted and
+                        any(o in consumers or o in self._root_set for o in n.outputs)]
+        groups = elemwise_groups(device_nodes, apart=unfused)
+        unit_of = {n: ("g", k) for k, g in enumerate(groups) for n in g}
         anchors = [n for n in device_nodes if n not in unfused]
         self._fuse_prologues(anchors, groups, unit_of, consumers)
         epilogue_of = self._fuse_epilogues(anchors, groups, unit_of, consumers, claimed)
@@ -98,14 +100,13 @@ class Plan:
                     "+".join(str(n.op) for n in units[key]) for key in cycle))
             return self._make_steps(unfused | undo)
         used_outside = set(self.roots)
-        for node in self.nodes:
-            if getattr(node.op, "host_only", False):
-                continue  # x.shape needs no values: no buffer for x on its account
-            for inp in value_inputs(node):
-                if inp.owner is not None and unit_of[inp.owner] != unit_of[node]:
-                    used_outside.add(inp)
+        for var, nodes in consumers.items():
+            if var.owner is not None and any(unit_of[n] != unit_of[var.owner] for n in nodes):
+                used_outside.add(var)
         steps = []
         for members in self._schedule(units, unit_of):
+            if not any(o in consumers or o in self._root_set for n in members for o in n.outputs):
+                continue  # no value of this unit is read (a rewrite left it giving a shape)
             node = members[-1]
             k = sum(isinstance(s, KernelStep) for s in steps)
             op = node.op
@@ -144,15 +145,10 @@ class Plan:
         return steps
 
     def _value_consumers(self):
-        """{variable: the nodes that read its values}: x.shape (a host-only node) and
-        second(x, g) read only x's shape, which is known without computing x."""
-        consumers = {}
-        for node in self.nodes:
-            if getattr(node.op, "host_only", False):
-                continue
-            for i in value_inputs(node):
-                consumers.setdefault(i, []).append(node)
-        return consumers
+        """{variable: the nodes that read its values, in order}: x.shape (a host-only
+        node) and second(x, g) read only x's shape, which is known without computing x;
+        nodes whose values nothing reads read nothing (see fusion.value_readers)."""
+        return {v: nodes[::-1] for v, nodes in value_readers(self.nodes, self.roots).items()}
 
     def _fuse_prologues(self, nodes, groups, unit_of, consumers):
         """An elementwise group whose only result feeds one reduction runs inside the

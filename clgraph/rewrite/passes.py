@@ -9,7 +9,7 @@ from ..config import config
 from ..errors import ClgraphError
 from ..graph import trace as _trace
 from ..graph.basic import Apply, toposort
-from . import canonical, constant_fold, lift, merge, prologues, simplify, stabilize, views
+from . import canonical, constant_fold, lift, merge, prologues, reductions, simplify, stabilize, views
 
 
 def rebuild(old, inputs):
@@ -72,6 +72,9 @@ PASSES = [
     # log(softmax), log(sigmoid), log(1 + x), exp(x) - 1, softmax cross-entropy and its
     # gradient: the numerically stable forms (fused row kernels where they exist)
     ("stabilize", _rules(*stabilize.RULES)),
+    # sum(mean(e, axis=1) * w) -> sum(e * w[:, None]) / e.shape[1] and friends: one
+    # reduction kernel for a weighted loss instead of two
+    ("join_reductions", reductions.join_reductions),
     # dimshuffle(f(a, b)) -> f(dimshuffle(a), dimshuffle(b)) where only the dimshuffle
     # reads f: a per-row value then feeds its wider consumer directly, whose kernel can
     # compute it. After the stabilising rules, whose patterns it would otherwise hide

@@ -8,7 +8,8 @@ Only for chains that start from values no other kernel fuses: inputs, shared var
 constants, views of them, and the results of row kernels (softmax) or random draws. A
 GEMM's product or a reduction's result gets a reader more from a copy, and would then
 lose the elementwise tail fused into its kernel."""
-from ..graph.basic import Apply, readers, toposort
+from ..compile.fusion import value_readers
+from ..graph.basic import Apply, toposort
 from ..ops.elemwise import Elemwise
 from ..ops.reduce import Reduce
 
@@ -25,7 +26,7 @@ def private_reduce_inputs(roots):
     too reads a copy of the chain (made from the rebuilt chain's inputs)."""
     from .passes import rebuild
     nodes, keep = toposort(roots), set(roots)
-    reading = readers(nodes)
+    reading = value_readers(nodes, roots)
     memo = {}
     for old in nodes:
         node = rebuild(old, [memo.get(i, i) for i in old.inputs])
