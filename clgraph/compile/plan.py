@@ -88,6 +88,7 @@ class Plan:
             unit_of.setdefault(node, ("n", id(node)))
             units.setdefault(unit_of[node], []).append(node)
         self._absorb_broadcast_producers(units, unit_of, consumers)
+        self._join_draws(units, unit_of)
         cycle = self._unit_cycle(units, unit_of)
         if cycle:
             # A fusion looks at the nodes it joins, not at the kernels around them: a
@@ -138,8 +139,9 @@ class Plan:
                 steps.append(LoopStep(node))
             elif op.family in FAMILIES:
                 name = re.sub(r"\W", "_", f"k{k}_{op.family}")
-                kern = FAMILIES[op.family](name, node)
-                steps.append(KernelStep(kern, kern.buffer_inputs, node.outputs, [node]))
+                drawn = members if op.family == "philox" else [node]  # (draws made together: _join_draws)
+                kern = FAMILIES[op.family](name, *drawn)
+                steps.append(KernelStep(kern, kern.buffer_inputs, [o for n in drawn for o in n.outputs], drawn))
             else:
                 raise ClgraphError(node_message(node, f"{op} has no OpenCL implementation in clgraph yet"))
         return steps
@@ -267,6 +269,22 @@ class Plan:
                     unit_of[n] = target
                 del units[key]
                 merged = True
+
+    def _join_draws(self, units, unit_of):
+        """Random draws that read no kernel's result (their state, size and parameters
+        are inputs, shared variables, constants or host values) are made by one launch,
+        first: the two dropout masks of a training step cost one kernel, not two."""
+        where = {n: k for k, n in enumerate(self.nodes)}
+        free = [key for key, ns in units.items() if len(ns) == 1 and ns[0].op.family == "philox" and
+                all(i.owner is None or i.owner in self.hosted for i in ns[0].inputs)]
+        if len(free) < 2:
+            return
+        first = free[0]
+        for key in free[1:]:
+            for n in units.pop(key):
+                units[first].append(n)
+                unit_of[n] = first
+        units[first].sort(key=where.__getitem__)
 
     def _reaches_through_another(self, source, target, units, unit_of):
         """Whether `target` reads, through some third unit, a result of `source`."""

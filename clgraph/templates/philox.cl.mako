@@ -1,15 +1,17 @@
-<%page args="name, dist, out_ctype, real, per_block, trials, params, lanes=8"/>\
+<%page args="name, draws"/>\
 ## Device-side random draws from Philox-4x32-10 (Salmon et al., SC'11; Random123).
 ## Counter-based: block b of a stream is philox(counter + b, key), so every work-item
 ## computes its block independently and every device gives the same words.
 ## State buffer (uint[6]): counter words 0..3, key words 4..5. Work-item 0 also writes
 ## the advanced state (counter + blocks used), so the stream moves on without the host.
-## dist: 'bits' (raw uint words), 'uniform', 'normal', 'binomial'. per_block: elements
-## one block yields (4, or 2 for double uniform/normal). trials: blocks per element
-## group (binomial n; 1 otherwise). params: (name, literal or None, buffer ctype).
-## Sizes are arguments; FP contraction is off so low + span * u rounds as numpy does.
-## A work-item computes `lanes` blocks with vector instructions (PoCL does not
-## vectorise the rounds across work-items by itself).
+## One launch makes every draw in `draws` (independent draws of one function, such as
+## the dropout masks of a training step): the first work-items make draw 0, the next
+## ones draw 1, and so on. Per draw: dist: 'bits' (raw uint words), 'uniform',
+## 'normal', 'binomial'. per_block: elements one block yields (4, or 2 for double
+## uniform/normal). trials: blocks per element group (binomial n; 1 otherwise). params:
+## (name, literal or None, buffer ctype). Sizes are arguments; FP contraction is off so
+## low + span * u rounds as numpy does. A work-item computes `lanes` blocks with vector
+## instructions (PoCL does not vectorise the rounds across work-items by itself).
 ## Other templates can reuse the generator: <%namespace name="ph" file="philox.cl.mako"/>,
 ## then ${ph.philox_lanes("their_name", 8)} and ${ph.counter_add("their_ctr")}.
 <%def name="counter_add(fname)">\
@@ -60,84 +62,101 @@ inline void ${fname}_lanes(uint4 c, uint${L} off, uint${L} *x, uint${L} *y, uint
     *w = (uint${L})c.w + (as_uint${L}(*z < k1) & 1u);
 }
 </%def>\
-<%def name="u24(word)">(convert_float${lanes}((${word}) >> 8) * 0x1.0p-24f)</%def>\
-<%def name="u53(lo, hi)">(convert_double${lanes}(${hi}) * 0x1.0p-32 + convert_double${lanes}((${lo}) >> 11) * 0x1.0p-53)</%def>\
+<%def name="u24(word, L)">(convert_float${L}((${word}) >> 8) * 0x1.0p-24f)</%def>\
+<%def name="u53(lo, hi, L)">(convert_double${L}(${hi}) * 0x1.0p-32 + convert_double${L}((${lo}) >> 11) * 0x1.0p-53)</%def>\
+## the body of draw k: work-item g (counted from the draw's first) computes blocks
+## g * L .. g * L + L - 1 (lane l: block g * L + l)
+<%def name="draw(k, dist, out_ctype, real, per_block, trials, params, lanes)">\
 <%
-    PH = name + "_philox"
-    L = lanes
+    PH, L = "%s_philox%d" % (name, lanes), lanes
     lane_ids = "(uint%d)(%s)" % (L, ", ".join(str(i) for i in range(L)))
 %>\
-${philox_lanes(PH, L)}
-${counter_add(PH + "_ctr")}
-## work-item g computes blocks g * L .. g * L + L - 1 (lane l: block g * L + l)
-__kernel void ${name}(const long n, const long nblocks,
-    __global const uint *restrict st, const long st_off, const long st_step,
+        const uint4 c0 = (uint4)(st${k}[st${k}_off], st${k}[st${k}_off + st${k}_step], st${k}[st${k}_off + 2 * st${k}_step], st${k}[st${k}_off + 3 * st${k}_step]);
+        const uint2 key = (uint2)(st${k}[st${k}_off + 4 * st${k}_step], st${k}[st${k}_off + 5 * st${k}_step]);
+        if (g == 0) {
+            const uint4 c1 = ${name}_ctr(c0, (ulong)nblocks${k} * ${trials}UL);
+            st_out${k}[st_out${k}_off] = c1.x; st_out${k}[st_out${k}_off + 1] = c1.y;
+            st_out${k}[st_out${k}_off + 2] = c1.z; st_out${k}[st_out${k}_off + 3] = c1.w;
+            st_out${k}[st_out${k}_off + 4] = key.x; st_out${k}[st_out${k}_off + 5] = key.y;
+        }
+        const long b0 = g * ${L};
+        if (b0 >= nblocks${k}) return;
 % for pname, lit, pctype in params:
-% if lit is None:
-    __global const ${pctype} *restrict ${pname}_buf, const long ${pname}_off,
-% endif
+        const ${real} ${pname} = ${lit if lit is not None else "(%s)%s%d_buf[%s%d_off]" % (real, pname, k, pname, k)};
 % endfor
-    __global ${out_ctype} *restrict out0, const long out0_off,
-    __global uint *restrict st_out, const long st_out_off)
-{
-#pragma OPENCL FP_CONTRACT OFF
-    const long g = get_global_id(0);
-    const uint4 c0 = (uint4)(st[st_off], st[st_off + st_step], st[st_off + 2 * st_step], st[st_off + 3 * st_step]);
-    const uint2 key = (uint2)(st[st_off + 4 * st_step], st[st_off + 5 * st_step]);
-    if (g == 0) {
-        const uint4 c1 = ${PH}_ctr(c0, (ulong)nblocks * ${trials}UL);
-        st_out[st_out_off] = c1.x; st_out[st_out_off + 1] = c1.y;
-        st_out[st_out_off + 2] = c1.z; st_out[st_out_off + 3] = c1.w;
-        st_out[st_out_off + 4] = key.x; st_out[st_out_off + 5] = key.y;
-    }
-    const long b0 = g * ${L};
-    if (b0 >= nblocks) return;
-% for pname, lit, pctype in params:
-    const ${real} ${pname} = ${lit if lit is not None else "(%s)%s_buf[%s_off]" % (real, pname, pname)};
-% endfor
-    const uint${L} lane = ${lane_ids};
-    uint${L} x, y, z, w;
+        const uint${L} lane = ${lane_ids};
+        uint${L} x, y, z, w;
 % if dist == "binomial":
-    uint${L} cnt0 = 0, cnt1 = 0, cnt2 = 0, cnt3 = 0;
-    for (long t = 0; t < ${trials}; ++t) {
-        ${PH}_lanes(${PH}_ctr(c0, (ulong)b0 * ${trials}UL + (ulong)t), lane * ${trials}u, &x, &y, &z, &w);
-        ${PH}(&x, &y, &z, &w, key);
-        cnt0 += as_uint${L}(${u24("x")} < p) & 1u; cnt1 += as_uint${L}(${u24("y")} < p) & 1u;
-        cnt2 += as_uint${L}(${u24("z")} < p) & 1u; cnt3 += as_uint${L}(${u24("w")} < p) & 1u;
-    }
-    const ${out_ctype}${L} v0 = convert_${out_ctype}${L}(cnt0), v1 = convert_${out_ctype}${L}(cnt1),
-        v2 = convert_${out_ctype}${L}(cnt2), v3 = convert_${out_ctype}${L}(cnt3);
+        uint${L} cnt0 = 0, cnt1 = 0, cnt2 = 0, cnt3 = 0;
+        for (long t = 0; t < ${trials}; ++t) {
+            ${PH}_lanes(${name}_ctr(c0, (ulong)b0 * ${trials}UL + (ulong)t), lane * ${trials}u, &x, &y, &z, &w);
+            ${PH}(&x, &y, &z, &w, key);
+            cnt0 += as_uint${L}(${u24("x", L)} < p) & 1u; cnt1 += as_uint${L}(${u24("y", L)} < p) & 1u;
+            cnt2 += as_uint${L}(${u24("z", L)} < p) & 1u; cnt3 += as_uint${L}(${u24("w", L)} < p) & 1u;
+        }
+        const ${out_ctype}${L} v0 = convert_${out_ctype}${L}(cnt0), v1 = convert_${out_ctype}${L}(cnt1),
+            v2 = convert_${out_ctype}${L}(cnt2), v3 = convert_${out_ctype}${L}(cnt3);
 % else:
-    ${PH}_lanes(${PH}_ctr(c0, (ulong)b0), lane, &x, &y, &z, &w);
-    ${PH}(&x, &y, &z, &w, key);
+        ${PH}_lanes(${name}_ctr(c0, (ulong)b0), lane, &x, &y, &z, &w);
+        ${PH}(&x, &y, &z, &w, key);
 % endif
 % if dist == "bits":
-    const uint${L} v0 = x, v1 = y, v2 = z, v3 = w;
+        const uint${L} v0 = x, v1 = y, v2 = z, v3 = w;
 % elif dist == "uniform" and real == "float":
-    const float span = high - low;
-    const float${L} v0 = low + span * ${u24("x")}, v1 = low + span * ${u24("y")},
-        v2 = low + span * ${u24("z")}, v3 = low + span * ${u24("w")};
+        const float span = high - low;
+        const float${L} v0 = low + span * ${u24("x", L)}, v1 = low + span * ${u24("y", L)},
+            v2 = low + span * ${u24("z", L)}, v3 = low + span * ${u24("w", L)};
 % elif dist == "uniform":
-    const double span = high - low;
-    const double${L} v0 = low + span * ${u53("x", "y")}, v1 = low + span * ${u53("z", "w")};
+        const double span = high - low;
+        const double${L} v0 = low + span * ${u53("x", "y", L)}, v1 = low + span * ${u53("z", "w", L)};
 % elif dist == "normal" and real == "float":
-    ## Box-Muller; u1 in (0, 1] keeps log away from 0, the angle 2*pi*u2 goes to cospi/sinpi
-    const float${L} r0 = sqrt(-2.0f * log(convert_float${L}((x >> 8) + 1u) * 0x1.0p-24f)), t0 = 2.0f * ${u24("y")};
-    const float${L} r1 = sqrt(-2.0f * log(convert_float${L}((z >> 8) + 1u) * 0x1.0p-24f)), t1 = 2.0f * ${u24("w")};
-    const float${L} v0 = avg + std * (r0 * cospi(t0)), v1 = avg + std * (r0 * sinpi(t0)),
-        v2 = avg + std * (r1 * cospi(t1)), v3 = avg + std * (r1 * sinpi(t1));
+        ## Box-Muller; u1 in (0, 1] keeps log away from 0, the angle 2*pi*u2 goes to cospi/sinpi
+        const float${L} r0 = sqrt(-2.0f * log(convert_float${L}((x >> 8) + 1u) * 0x1.0p-24f)), t0 = 2.0f * ${u24("y", L)};
+        const float${L} r1 = sqrt(-2.0f * log(convert_float${L}((z >> 8) + 1u) * 0x1.0p-24f)), t1 = 2.0f * ${u24("w", L)};
+        const float${L} v0 = avg + std * (r0 * cospi(t0)), v1 = avg + std * (r0 * sinpi(t0)),
+            v2 = avg + std * (r1 * cospi(t1)), v3 = avg + std * (r1 * sinpi(t1));
 % elif dist == "normal":
-    const double${L} r0 = sqrt(-2.0 * log(${u53("x", "y")} + 0x1.0p-53)), t0 = 2.0 * ${u53("z", "w")};
-    const double${L} v0 = avg + std * (r0 * cospi(t0)), v1 = avg + std * (r0 * sinpi(t0));
+        const double${L} r0 = sqrt(-2.0 * log(${u53("x", "y", L)} + 0x1.0p-53)), t0 = 2.0 * ${u53("z", "w", L)};
+        const double${L} v0 = avg + std * (r0 * cospi(t0)), v1 = avg + std * (r0 * sinpi(t0));
 % endif
 <% vt = real if dist in ("uniform", "normal") else (out_ctype if dist == "binomial" else "uint") %>\
-    ${vt} lanes[${per_block}][${L}];
+        ${vt} lanes[${per_block}][${L}];
 % for j in range(per_block):
-    vstore${L}(v${j}, 0, lanes[${j}]);
+        vstore${L}(v${j}, 0, lanes[${j}]);
 % endfor
-    for (int l = 0; l < ${L}; ++l)
-        for (int j = 0; j < ${per_block}; ++j) {
-            const long i = (b0 + l) * ${per_block} + j;
-            if (i < n) out0[out0_off + i] = (${out_ctype})lanes[j][l];
+        for (int l = 0; l < ${L}; ++l)
+            for (int j = 0; j < ${per_block}; ++j) {
+                const long i = (b0 + l) * ${per_block} + j;
+                if (i < n${k}) out${k}[out${k}_off + i] = (${out_ctype})lanes[j][l];
+            }
+</%def>\
+% for L in sorted({d["lanes"] for d in draws}):
+${philox_lanes("%s_philox%d" % (name, L), L)}
+% endfor
+${counter_add(name + "_ctr")}
+__kernel void ${name}(
+% for k, d in enumerate(draws):
+    const long n${k}, const long nblocks${k},
+    __global const uint *restrict st${k}, const long st${k}_off, const long st${k}_step,
+% for pname, lit, pctype in d["params"]:
+% if lit is None:
+    __global const ${pctype} *restrict ${pname}${k}_buf, const long ${pname}${k}_off,
+% endif
+% endfor
+    __global ${d["out_ctype"]} *restrict out${k}, const long out${k}_off,
+    __global uint *restrict st_out${k}, const long st_out${k}_off${")" if k == len(draws) - 1 else ","}
+% endfor
+{
+#pragma OPENCL FP_CONTRACT OFF
+    long g = get_global_id(0);
+% for k, d in enumerate(draws):
+    {  /* draw ${k}: at least one work-item, which writes the new state even for no sample */
+        const long items = max((nblocks${k} + ${d["lanes"] - 1}) / ${d["lanes"]}, 1L);
+        if (g < items) {
+${draw(k, **d)}\
+            return;
         }
+        g -= items;
+    }
+% endfor
 }

@@ -99,6 +99,31 @@ def test_binomial_device_equals_reference(n, dtype):
     assert state.get_value()[0] == 5 * n  # ceil(18 / 4) blocks per trial
 
 
+def test_independent_draws_share_one_launch():
+    """A function's draws that read no kernel's result are made by one launch, each from
+    its own stream as a function of its own would (bit for bit, normal within ulps),
+    each state moved on, an empty draw included; a draw whose parameter a kernel
+    computes waits for it in a launch of its own."""
+    srng = RandomStreams(seed=5)
+    p = T.scalar(dtype="float32")
+    x = T.fvector()
+    draws = [srng.binomial((33, 7), p=0.5, dtype="float32"), srng.uniform((5,), low=p, high=2.0, dtype="float64"),
+             srng.normal((9,), avg=1.0, std=0.5, dtype="float32"), srng.binomial((0, 3), n=2, p=0.3, dtype="int32"),
+             srng.binomial((4,), p=T.mean(x), dtype="int64")]
+    before = [s.get_value() for s, _ in srng.state_updates]
+    f = clgraph.function([p, x], draws)
+    assert [k.family for k in f.kernels].count("philox") == 2
+    got = f(0.25, np.array([0.2, 0.6], "float32"))
+    params = [(0.5,), (0.25, 2.0), (1.0, 0.5), (0.3,), (np.float32(0.4),)]
+    for k, (draw, g, b, ps) in enumerate(zip(draws, got, before, params)):
+        want, new_state = reference(draw, b, *ps)
+        if k == 2:
+            np.testing.assert_allclose(g, want, rtol=2e-6, atol=2e-6)
+        else:
+            np.testing.assert_array_equal(g, want)
+        assert srng.state_updates[k][0].get_value().tolist() == new_state.tolist()
+
+
 def test_statistics_of_a_million_draws():
     srng = RandomStreams(seed=2024)
     n = 1_000_000
