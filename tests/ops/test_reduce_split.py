@@ -48,6 +48,20 @@ def test_a_long_single_output_reduction_is_split():
     np.testing.assert_allclose(f(v), (v.astype(np.float64) ** 2).sum(), rtol=1e-6)
 
 
+def test_a_minibatch_column_sum_is_one_launch(rng):
+    """The bias gradient of a batch (256 x 64) is summed in one pass, not in chunks and
+    a combining kernel: two launches cost more than the split saves; long columns are
+    still split (their chunks are added without compensation)."""
+    x = T.fmatrix("x")
+    f = clgraph.function([x], T.sum(x * 2, axis=0))
+    (step,) = [s for s in f.plan.steps if hasattr(s, "kernel")]
+    kern = step.kernel
+    assert kern.variant == "rows"
+    assert kern._parts(64, [256, 64]) == 1 and kern._parts(70, [3000, 70]) > 1 and kern._parts(512, [4096, 512]) > 1
+    v = rng.normal(size=(256, 64)).astype("float32")
+    np.testing.assert_allclose(f(v), 2 * v.astype(np.float64).sum(axis=0), rtol=1e-5, atol=1e-5)
+
+
 CASES = [((3000, 70), 0), ((70, 3000), 1), ((5, 300, 40), 1), ((5, 300, 40), (0, 1)), ((5, 300, 40), (0, 2)),
          ((5, 300, 40), (1, 2)), ((20000, 3), 0), ((3, 40000), 1), ((2, 3, 4, 5), (1, 3)), ((4096, 9), None)]
 
