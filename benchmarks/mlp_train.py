@@ -8,7 +8,7 @@ PoCL's per-shape kernel setup), so the table shows steady-state training. Each e
 includes the shuffle (and for clgraph, the upload of the shuffled copy of the data).
 Each column is the best of --repeat epochs, the two timed in turn (on a shared 2-core
 VM a single epoch of the numpy reference varied by up to 1.5x from run to run).
-Usage: python benchmarks/mlp_train.py [--batch-sizes 32 256] [--samples 60000] [--repeat 3]
+Usage: python benchmarks/mlp_train.py [--batch-sizes 32 256] [--samples 60000] [--repeat 5]
 (On a 2-core machine anything else running skews every column: rerun when in doubt.)
 """
 import argparse
@@ -188,7 +188,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 256])
     parser.add_argument("--samples", type=int, default=60000)
-    parser.add_argument("--repeat", type=int, default=3, help="epochs timed for each column (best is shown)")
+    parser.add_argument("--repeat", type=int, default=5, help="epochs timed for each column (best is shown)")
     args = parser.parse_args()
     import clgraph
     x, y = make_data(args.samples)
