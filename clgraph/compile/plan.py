@@ -72,7 +72,7 @@ class Plan:
     def _make_steps(self, unfused=frozenset()):
         """Steps in launch order. `unfused`: nodes kept out of any fusion (after one made
         two kernels wait for each other)."""
-        self._prologue_members, self._root_set = {}, set(self.roots)
+        self._prologue_members, self._inner_members, self._root_set = {}, {}, set(self.roots)
         consumers, claimed = self._value_consumers(), set()
         # (a node whose values nothing reads is planned alone, and then not launched)
         device_nodes = [n for n in self.nodes if n not in self.hosted and
@@ -120,12 +120,14 @@ class Plan:
                 kern = GemmKernel(f"k{k}_gemm", dot, tail, _external_inputs(tail), outputs)
                 steps.append(KernelStep(kern, kern.buffer_inputs, outputs, members))
             elif len(members) > 1 and any(isinstance(m.op, Reduce) for m in members):
-                red = next(m for m in members if isinstance(m.op, Reduce))
+                inner_nodes = {q for qs in self._inner_members.values() for q in qs}
+                red = next(m for m in members if isinstance(m.op, Reduce) and m not in inner_nodes)
+                inner = self._inner_members.get(red, [])
                 pro = [m for m in members if m in self._prologue_members.get(red, ())]
-                tail = [m for m in members if m is not red and m not in pro]
+                tail = [m for m in members if m is not red and m not in pro and m not in inner]
                 outputs = [n.outputs[0] for n in tail if n.outputs[0] in used_outside] if tail else red.outputs
                 kern = ReduceKernel(f"k{k}_reduce", red, pro, _external_inputs(pro) if pro else None, tail,
-                                    _external_inputs(tail), outputs)
+                                    _external_inputs(tail), outputs, inner)
                 steps.append(KernelStep(kern, kern.buffer_inputs, outputs, members))
             elif isinstance(op, Elemwise):
                 inputs = _external_inputs(members)
@@ -155,6 +157,7 @@ class Plan:
     def _fuse_prologues(self, nodes, groups, unit_of, consumers):
         """An elementwise group whose only result feeds one reduction runs inside the
         reduction kernel: sum(x ** 2) reads x once and writes nothing in between."""
+        anchors = set(nodes)
         for node in nodes:
             if not isinstance(node.op, Reduce):
                 continue
@@ -168,6 +171,24 @@ class Plan:
                     unit_of[n] = ("n", id(node))
                 unit_of[node] = ("n", id(node))
                 self._prologue_members[node] = set(members)
+                self._fuse_inner_reductions(node, members, anchors, unit_of, consumers)
+
+    def _fuse_inner_reductions(self, red, members, anchors, unit_of, consumers):
+        """An argmax/argmin over the last axis that only `red`'s prologue reads runs
+        inside `red`'s kernel, a row for each element the prologue computes: Keras'
+        accuracy, mean(eq(argmax(y, -1), argmax(p, -1))), is one kernel, not three."""
+        inside = set(members)
+        for n in members:
+            for v in value_inputs(n):
+                q = v.owner
+                if q is None or q in inside or q not in anchors or not isinstance(q.op, Reduce) \
+                        or q.op.kind not in ("argmax", "argmin") or q in self._prologue_members \
+                        or q.op.axes != (q.inputs[0].ndim - 1,) or v.ndim != red.inputs[0].ndim \
+                        or v in self._root_set or any(c not in inside for c in consumers.get(v, ())) \
+                        or q in self._inner_members.get(red, ()):
+                    continue
+                unit_of[q] = ("n", id(red))
+                self._inner_members.setdefault(red, []).append(q)
 
     def _fuse_epilogues(self, nodes, groups, unit_of, consumers, claimed):
         """An elementwise group that consumes a matrix product and nothing else needs

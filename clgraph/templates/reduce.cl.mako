@@ -24,6 +24,10 @@
 ## `epi`: a fused elementwise group applied to each reduced value as it is written (a
 ## bias gradient and the optimizer's update): its operands hold one element per output
 ## (or are scalars); results go to `out` and res1, res2, ...
+## An operand with `inner` ('argmax' or 'argmin', general variant only) is a row of its
+## array per element, reduced to its position before the prologue reads it (Keras'
+## accuracy, mean(eq(argmax(y, -1), argmax(p, -1))): rows of <name>_len elements
+## <name>_step apart).
 <%!
 def vt(t, w):
     return t + (str(w) if w > 1 else "")
@@ -48,7 +52,22 @@ def vt(t, w):
 <%def name="element(w, idx, pad, load)">\
 <% sp = " " * pad %>\
 % for a in inputs:
+% if a.inner:
+## an argmax/argmin along a row of the operand, whose first element load(a) reads (the
+## general variant only): first occurrence, NaN wins, as the reduce kernel's own
+${sp}long ${a.var} = 0;
+${sp}{
+${sp}    const __global ${a.ctype} *row = &${load(a)};
+${sp}    ${a.ctype} top = row[0];
+${sp}    ${c.no_autovec()}
+${sp}    for (long e = 1; e < ${a.name}_len; ++e) {
+${sp}        const ${a.ctype} v = row[e * ${a.name}_step];
+${sp}        if ((isnan((float)v) && !isnan((float)top)) || v ${">" if a.inner == "argmax" else "<"} top) { top = v; ${a.var} = e; }
+${sp}    }
+${sp}}
+% else:
 ${sp}const ${vt(a.ctype, w)} ${a.var} = ${load(a)};
+% endif
 % endfor
 % for k in consts:
 ${sp}const ${vt(k.ctype, w)} ${k.var} = ${"(%s)(%s)" % (vt(k.ctype, w), k.literal) if w > 1 else k.literal};
@@ -188,6 +207,9 @@ __kernel void ${name}(const long n, const long parts, const long chunk, const lo
 % for a in inputs:
     __global const ${a.ctype} *restrict ${a.name}, const long ${a.name}_off${"," if ndim else ""}
     ${", ".join("const long %s_s%d" % (a.name, d) for d in range(ndim))},
+% if a.inner:
+    const long ${a.name}_len, const long ${a.name}_step,
+% endif
 % endfor
     __global ${out_ctype} *restrict out, const long out_off, __global ${acc_ctype} *part${epi_params()})
 {

@@ -50,7 +50,7 @@ class ReduceKernel:
     force_kind = None
 
     def __init__(self, name, node, prologue=(), prologue_inputs=None, epilogue=(), epilogue_inputs=(),
-                 epilogue_outputs=()):
+                 epilogue_outputs=(), inner=()):
         from ...runtime import device as _device
         op = node.op
         x, out = node.inputs[0], node.outputs[0]
@@ -67,6 +67,15 @@ class ReduceKernel:
             return "strided"
         inputs = prologue_inputs if prologue else [x]
         self.operands, consts, stmts, names = build_body(list(prologue), inputs, access)
+        # `inner`: argmax/argmin nodes over the last axis whose results the prologue reads;
+        # the kernel reduces their rows itself (reduce.cl.mako, general variant)
+        inner_of = {q.outputs[0]: q for q in inner}
+        for a in self.operands:
+            q = inner_of.get(a.variable)
+            a.inner = q.op.kind if q is not None else None
+            if q is not None:
+                row = q.inputs[0]
+                a.variable, a.dtype, a.ctype, a.access = row, row.dtype, ctype(row.dtype), "strided"
         self.buffer_inputs = [a.variable for a in self.operands]
         # merge neighbouring axes of the same role when every operand is a contiguous
         # array of the reduced value's shape (then the merged strides are plain products)
@@ -89,7 +98,7 @@ class ReduceKernel:
         dev = _device.current()
         self.units = max(1, dev.cl_device.max_compute_units)
         self.is_gpu = (self.force_kind or ("gpu" if dev.is_gpu else "cpu")) == "gpu"
-        if width > 1 and along_last and op.kind not in ARG_KINDS and acc == x.dtype == out.dtype:
+        if width > 1 and along_last and op.kind not in ARG_KINDS and acc == x.dtype == out.dtype and not inner:
             if ndim - 1 in self.red:
                 self.variant = "inner"
             else:
@@ -111,8 +120,10 @@ class ReduceKernel:
         self.epi = self._epilogue(out, list(epilogue), list(epilogue_inputs), list(epilogue_outputs)) \
             if epilogue else None
         n_epi = len(self.epi["inputs"]) + len(self.epi["more"]) if self.epi else 0
-        self.arg_dtypes = [i64] * (4 + ndim) + [None, i64, *[i64] * ndim] * len(self.operands) + [None, i64, None] \
-            + [None, i64] * n_epi
+        operand_args = []
+        for a in self.operands:
+            operand_args += [None, i64] + [i64] * ndim + ([i64, i64] if a.inner else [])
+        self.arg_dtypes = [i64] * (4 + ndim) + operand_args + [None, i64, None] + [None, i64] * n_epi
         self.final_arg_dtypes = [i64] * 5 + [None, None, i64] + [None, i64] * n_epi
         self.kwargs = dict(name=name, variant=self.variant, width=width, unroll=self.unroll, ndim=ndim, keep=self.keep,
                            red=self.red, inputs=self.operands, consts=consts, stmts=stmts, result=result,
@@ -168,6 +179,11 @@ class ReduceKernel:
         out, more = out_arrays[0], out_arrays[1:]
         n_main = len(self.operands)
         in_arrays, epi_arrays = in_arrays[:n_main], in_arrays[n_main:]
+        # an inner operand's rows: its leading axes are the loop's, its last is reduced
+        inner_rows = [(arr.shape[-1], arr.strides[-1]) if a.inner else None
+                      for a, arr in zip(self.operands, in_arrays)]
+        in_arrays = [arr.view(arr.shape[:-1], arr.strides[:-1]) if a.inner else arr
+                     for a, arr in zip(self.operands, in_arrays)]
         epi_args = []
         for arr in list(epi_arrays) + list(more):
             epi_args += [arr.buffer, np.int64(arr.offset)]
@@ -190,8 +206,10 @@ class ReduceKernel:
             n = n_out * parts
         chunk = -(-shape[self.red[0]] // parts) if self.red else 0
         args = [i64(n), i64(parts), i64(chunk), i64(cblock)] + [i64(s) for s in shape]
-        for arr in in_arrays:
+        for arr, row in zip(in_arrays, inner_rows):
             args += [arr.buffer, i64(arr.offset)] + [i64(s) for s in self._operand_strides(arr, shape)]
+            if row is not None:
+                args += [i64(row[0]), i64(row[1])]
         K = 2 if self.kahan and self.variant != "rows" else 1
         part = scratch((n_out * parts * K,), self.acc_dtype) if parts > 1 else out
         args += [out.buffer, i64(out.offset), part.buffer] + epi_args
