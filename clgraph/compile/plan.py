@@ -120,8 +120,8 @@ class Plan:
                 kern = GemmKernel(f"k{k}_gemm", dot, tail, _external_inputs(tail), outputs)
                 steps.append(KernelStep(kern, kern.buffer_inputs, outputs, members))
             elif len(members) > 1 and any(isinstance(m.op, Reduce) for m in members):
-                inner_nodes = {q for qs in self._inner_members.values() for q in qs}
-                red = next(m for m in members if isinstance(m.op, Reduce) and m not in inner_nodes)
+                # (the inner reductions its prologue reads come before it: members are in order)
+                red = [m for m in members if isinstance(m.op, Reduce)][-1]
                 inner = self._inner_members.get(red, [])
                 pro = [m for m in members if m in self._prologue_members.get(red, ())]
                 tail = [m for m in members if m is not red and m not in pro and m not in inner]

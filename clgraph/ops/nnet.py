@@ -65,19 +65,26 @@ def _np_pick(a, y, fill=np.nan):
     return np.where(ok, picked, fill)
 
 
-class Softmax(Op):
-    """softmax(x) (log=False) or log_softmax(x) (log=True) over the last axis; stable:
-    the row max is subtracted before exp."""
+class _PlainOrLog(Op):
+    """A row op of the softmax family in a plain and a log form: `log` picks the form,
+    MODES names both (the template's mode, and the op's name)."""
     family = "softmax"
     __props__ = ("log",)
+    MODES = ("", "")  # (plain, log)
 
     def __init__(self, log=False):
         self.log = bool(log)
 
-    mode = property(lambda self: "log_softmax" if self.log else "softmax")
+    mode = property(lambda self: self.MODES[self.log])
 
     def __str__(self):
         return self.mode
+
+
+class Softmax(_PlainOrLog):
+    """softmax(x) (log=False) or log_softmax(x) (log=True) over the last axis; stable:
+    the row max is subtracted before exp."""
+    MODES = ("softmax", "log_softmax")
 
     def make_node(self, x):
         x = as_variable(x)
@@ -100,23 +107,14 @@ class Softmax(Op):
         return [SoftmaxGrad(self.log)(gz, z)]
 
 
-class SoftmaxGrad(Op):
+class SoftmaxGrad(_PlainOrLog):
     """The gradient of softmax / log_softmax from the output gradient dy and the op's
     output z, over the last axis (Theano's SoftmaxGrad):
         softmax:      (dy - sum(dy * z)) * z
         log_softmax:  dy - exp(z) * sum(dy)
     One row kernel instead of an elementwise product, a row sum and an elementwise tail
     (three kernels and two passes over the rows). dy may broadcast against z."""
-    family = "softmax"
-    __props__ = ("log",)
-
-    def __init__(self, log=False):
-        self.log = bool(log)
-
-    mode = property(lambda self: "log_softmax_grad" if self.log else "softmax_grad")
-
-    def __str__(self):
-        return self.mode
+    MODES = ("softmax_grad", "log_softmax_grad")
 
     def make_node(self, dy, z):
         dy, z = as_variable(dy), as_variable(z)
