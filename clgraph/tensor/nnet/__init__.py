@@ -3,13 +3,13 @@ log_softmax (one row-wise kernel) and the cross-entropy losses, which recognise 
 softmax or sigmoid input and compute the loss from the logits (numerically stable)."""
 import numpy as np
 
-from ..errors import ShapeError
-from ..graph.basic import as_variable
-from ..ops import scalar as S
-from ..ops.nnet import CrossentropyIndex, Softmax, _build_error
-from .basic import _elemwise, _wrap, cast, clip
-from .basic import log as _log
-from .basic import sum as _sum
+from ...errors import ShapeError
+from ...graph.basic import as_variable
+from ...ops import scalar as S
+from ...ops.nnet import CrossentropyIndex, Softmax, _build_error
+from ..basic import _elemwise, _wrap, cast, clip
+from ..basic import log as _log
+from ..basic import sum as _sum
 
 sigmoid = _wrap("sigmoid")
 softplus = _wrap("softplus")
