@@ -9,7 +9,7 @@ from ..config import config
 from ..errors import ClgraphError
 from ..graph import trace as _trace
 from ..graph.basic import Apply, toposort
-from . import canonical, constant_fold, lift, merge, prologues, reductions, simplify, stabilize, views
+from . import canonical, constant_fold, conv_epilogue, lift, merge, prologues, reductions, simplify, stabilize, views
 
 
 def rebuild(old, inputs):
@@ -72,6 +72,9 @@ PASSES = [
     # log(softmax), log(sigmoid), log(1 + x), exp(x) - 1, softmax cross-entropy and its
     # gradient: the numerically stable forms (fused row kernels where they exist)
     ("stabilize", _rules(*stabilize.RULES)),
+    # relu(conv2d(x, w) + b) computed on the conv's (O, N*OH*OW) product rather than on
+    # its NCHW view, so that the plan runs it in the GEMM's epilogue
+    ("conv_epilogues", _rules(*conv_epilogue.RULES)),
     # sum(mean(e, axis=1) * w) -> sum(e * w[:, None]) / e.shape[1] and friends: one
     # reduction kernel for a weighted loss instead of two
     ("join_reductions", reductions.join_reductions),

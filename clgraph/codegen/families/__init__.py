@@ -5,6 +5,7 @@ always arguments, never part of the source.
 
 Single-node families are registered here by the name in their Op's `family`."""
 from .alloc import AllocKernel, ARangeKernel
+from .conv import ConvKernel
 from .join import JoinKernel
 from .philox import PhiloxKernel
 from .reduce import ReduceKernel
@@ -18,10 +19,12 @@ FAMILIES = {
     "alloc": AllocKernel,
     "arange": ARangeKernel,
     "softmax": SoftmaxKernel,
+    "conv": ConvKernel,
     "xent_grad": XentGradKernel,
     "incsubtensor": IncSubtensorKernel,
     "take": TakeKernel,
     "put": PutKernel,
     "philox": PhiloxKernel,
+    "pool": __import__("clgraph.codegen.families.pool", fromlist=["PoolKernel"]).PoolKernel,
     "gemm": __import__("clgraph.codegen.families.gemm", fromlist=["GemmKernel"]).GemmKernel,
 }

@@ -106,3 +106,8 @@ def binary_crossentropy(output, target):
         x = node.inputs[0]
         return target * softplus(-x) + (1.0 - target) * softplus(x)
     return -(target * _log(output) + (1.0 - target) * _log(1.0 - output))
+
+
+# -- convolution (abstract_conv.py: im2col + one GEMM) ---------------------------------
+from . import abstract_conv, conv  # noqa: E402,F401
+from .abstract_conv import conv2d  # noqa: E402,F401
