@@ -13,4 +13,5 @@ from .subtensor import inc_subtensor, set_subtensor  # noqa: F401
 from ..graph.types import TensorType  # noqa: F401
 from ..graph.basic import Variable as TensorVariable, constant  # noqa: F401
 from . import random  # noqa: F401,E402  (T.random.RandomStreams)
+from . import signal  # noqa: F401,E402  (T.signal.pool.pool_2d)
 from .blas import batched_dot, dot, outer  # noqa: E402,F401
