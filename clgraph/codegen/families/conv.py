@@ -46,5 +46,5 @@ class ConvKernel:
         args = [i64(v) for v in (c, kh, kw, n, oh, ow, h, w, sh, sw, dh, dw, ph, pw)]
         args += [i64(s) for s in src.strides]
         args += [src.buffer, i64(src.offset), out.buffer, i64(out.offset)]
-        size = c * kh * kw * n * oh if self.mode == "im2col" else out.size
+        size = c * kh * kw * n if self.mode == "im2col" else n * c * h
         return int(size), None, args
