@@ -283,16 +283,16 @@ def test_old_argument_names_and_downsample(rng):
     outs = [pool_2d(x, ws=(3, 2), ignore_border=True, stride=(2, 1), pad=(1, 1), mode="average_exc_pad"),
             pool_2d(x, ds=(3, 2), ignore_border=True, st=(2, 1), padding=(1, 1), mode="average_exc_pad"),
             pool_2d(x, (2, 2), ignore_border=False), downsample.max_pool_2d(x, (2, 2), ignore_border=False),
-            pool_2d(x, (3, 3)), pool_2d(x, (3, 3), ignore_border=True), downsample.max_pool_2d(x, (3, 3)),
-            T.signal.pool.pool_2d(x, (2, 2), mode="max_deterministic")]
+            pool_2d(x, (3, 3)), pool_2d(x, (3, 3), ignore_border=False), downsample.max_pool_2d(x, (3, 3)),
+            T.signal.pool.pool_2d(x, (2, 2), ignore_border=True, mode="max_deterministic")]
     got = clgraph.function([x], outs)(a)
     np.testing.assert_array_equal(got[0], got[1])
     np.testing.assert_allclose(got[0], np_pool(a, (3, 2), (2, 1), (1, 1), True, "average_exc_pad"), **TOL["float32"])
     np.testing.assert_array_equal(got[2], got[3])
     assert got[2].shape == (2, 3, 4, 4)
-    np.testing.assert_array_equal(got[4], got[5])  # ignore_border=None is True
+    np.testing.assert_array_equal(got[4], got[5])  # ignore_border=None is False, as Theano chose
     np.testing.assert_array_equal(got[4], got[6])
-    assert got[4].shape == (2, 3, 2, 2)
+    assert got[4].shape == (2, 3, 3, 3)
     np.testing.assert_array_equal(got[7], np_pool(a, (2, 2)))
 
 

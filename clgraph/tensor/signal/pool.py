@@ -24,8 +24,8 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="m
 
     stride defaults to ws; pad (ph, pw) zeros on each side needs ignore_border=True and
     pad < ws. ignore_border=False keeps the partial windows at the end (Theano's output
-    size); None means True (the argument's default in clgraph's API, where Theano warned
-    and chose False). 'max_deterministic' is 'max', as in Theano."""
+    size); None means False, as Theano chose (it warned that the default would change),
+    so that old code that leaves it out gets the shapes it always had. 'max_deterministic' is 'max', as in Theano."""
     ws = _renamed("ws", ws, "ds", ds)
     stride = _renamed("stride", stride, "st", st)
     pad = _renamed("pad", pad, "padding", padding, unset=(0, 0))
@@ -33,5 +33,5 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="m
         raise _build_error(ValueError, "pool_2d: the window size ws (a pair of ints) is required")
     if mode == "max_deterministic":
         mode = "max"
-    op = Pool(ws, stride, (0, 0) if pad is None else pad, True if ignore_border is None else ignore_border, mode)
+    op = Pool(ws, stride, (0, 0) if pad is None else pad, bool(ignore_border), mode)
     return op(as_variable(input))
