@@ -39,3 +39,9 @@ def test_seed_mlp_example():
 def test_digits_mlp_example():
     out = run_example("digits_mlp.py", "--epochs", "6", "--verbose", "0")
     assert float(out.split("test accuracy:")[1].split("%")[0]) >= 96.0
+
+
+def test_lenet_example():
+    out = run_example("lenet.py", "--epochs", "5")
+    assert "epoch   5  training cost" in out
+    assert float(out.split("final test error:")[1].split("%")[0]) <= 8.0, out
