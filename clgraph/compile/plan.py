@@ -198,9 +198,8 @@ class Plan:
         new velocity and parameter from the weight gradient)."""
         fused = set()
         for node in nodes:
-            if node.op.family != "gemm" or node.outputs[0].ndim != 2 or node.inputs[0].ndim != 2 \
-                    or node.inputs[1].ndim != 2:
-                continue
+            if node.op.family != "gemm" or node.op.nsum:
+                continue  # (a product with kept batch axes, a convolution's, may have one too)
             # (a group that sums two products takes only the first as its epilogue)
             unit = self._tail_group(node.outputs[0], groups, unit_of, consumers, claimed)
             if unit is not None:

@@ -1,8 +1,9 @@
 """The two data movements that make a convolution a matrix product (T.nnet.conv2d):
 
-- Im2Col: x (N, C, H, W) -> cols (C*KH*KW, N, OH, OW), every receptive field laid out
-  as a column, so conv2d is dot(filters.reshape(O, C*KH*KW), cols) in the GEMM family
-  with its register blocking, vector loads and fused epilogue (bias, activation).
+- Im2Col: x (N, C, H, W) -> cols (N, C*KH*KW, OH, OW), every receptive field of an
+  image laid out as a column, so conv2d is filters.reshape(O, C*KH*KW) . cols[n] for
+  each image, one batched product in the GEMM family (register blocking, vector loads,
+  the fused epilogue of a bias and an activation) whose result is NCHW as it stands.
 - Col2Im: the adjoint, cols -> x-shaped sums, a gather per image element (each adds
   the columns that read it: deterministic, no atomics). It is the input gradient.
 
@@ -81,8 +82,8 @@ class _ConvDataOp(Op):
 
 
 class Im2Col(_ConvDataOp):
-    """x (N, C, H, W), the filters' shape (O, C, KH, KW) -> cols (C*KH*KW, N, OH, OW):
-    cols[(c, a, b), n, i, j] = x[n, c, i*sh + a'*dh - ph, j*sw + b'*dw - pw] (0 outside),
+    """x (N, C, H, W), the filters' shape (O, C, KH, KW) -> cols (N, C*KH*KW, OH, OW):
+    cols[n, (c, a, b), i, j] = x[n, c, i*sh + a'*dh - ph, j*sw + b'*dw - pw] (0 outside),
     with a' = KH-1-a (flip) or a."""
 
     def make_node(self, x, fshape):
@@ -93,7 +94,7 @@ class Im2Col(_ConvDataOp):
         _need_host(node, values[1:], "the filter shape")
         fshape = tuple(int(s) for s in values[1])
         oh, ow = self.geometry.check(node, shapes[0], fshape)
-        return [(fshape[1] * fshape[2] * fshape[3], shapes[0][0], oh, ow)]
+        return [(shapes[0][0], fshape[1] * fshape[2] * fshape[3], oh, ow)]
 
     def perform(self, node, inputs):
         x, fshape = inputs
@@ -106,7 +107,7 @@ class Im2Col(_ConvDataOp):
 
 
 class Col2Im(_ConvDataOp):
-    """cols (C*KH*KW, N, OH, OW), the image shape, the filters' shape -> the image-shaped
+    """cols (N, C*KH*KW, OH, OW), the image shape, the filters' shape -> the image-shaped
     sum of every column entry into the pixel it was read from (Im2Col's adjoint)."""
 
     def make_node(self, cols, xshape, fshape):
@@ -118,7 +119,7 @@ class Col2Im(_ConvDataOp):
         xshape = tuple(int(s) for s in values[1])
         fshape = tuple(int(s) for s in values[2])
         out = self.geometry.check(node, xshape, fshape)
-        want = (fshape[1] * fshape[2] * fshape[3], xshape[0]) + out
+        want = (xshape[0], fshape[1] * fshape[2] * fshape[3]) + out
         if tuple(shapes[0]) != want:
             raise ShapeError(node_message(node, f"col2im: columns of shape {tuple(shapes[0])} do not belong to an "
                                                 f"image of shape {xshape} and filters of shape {fshape} "
@@ -149,23 +150,23 @@ def im2col_reference(x, fshape, geometry):
     n, c, h, w = x.shape
     kk = fshape[2] * fshape[3]
     oh, ow = geometry.out_size((h, w), fshape[2:])
-    cols = np.zeros((c, kk, n, oh, ow), x.dtype)
+    cols = np.zeros((n, c, kk, oh, ow), x.dtype)
     for tap, rows, cols_ in _taps(geometry, x.shape, fshape):
         ok_r, ok_c = (rows >= 0) & (rows < h), (cols_ >= 0) & (cols_ < w)
         patch = x[:, :, np.clip(rows, 0, h - 1)][:, :, :, np.clip(cols_, 0, w - 1)]
         patch = patch * (ok_r[:, None] & ok_c[None, :])
-        cols[:, tap] = patch.transpose(1, 0, 2, 3)
-    return cols.reshape(c * kk, n, oh, ow)
+        cols[:, :, tap] = patch
+    return cols.reshape(n, c * kk, oh, ow)
 
 
 def col2im_reference(cols, xshape, fshape, geometry):
     n, c, h, w = xshape
     kk = fshape[2] * fshape[3]
     oh, ow = cols.shape[2:]
-    cols = cols.reshape(c, kk, n, oh, ow)
+    cols = cols.reshape(n, c, kk, oh, ow)
     out = np.zeros((n, c, h, w), np.float64)
     for tap, rows, cols_ in _taps(geometry, xshape, fshape):
         ok_r, ok_c = (rows >= 0) & (rows < h), (cols_ >= 0) & (cols_ < w)
-        part = cols[:, tap].transpose(1, 0, 2, 3)[:, :, ok_r][:, :, :, ok_c]
+        part = cols[:, :, tap][:, :, ok_r][:, :, :, ok_c]
         np.add.at(out, (slice(None), slice(None), rows[ok_r][:, None], cols_[ok_c][None, :]), part)
     return out.astype(cols.dtype)

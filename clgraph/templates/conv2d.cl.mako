@@ -3,8 +3,8 @@
 ##   C, KH, KW   channels and filter size;  N, OH, OW  batch and output size
 ##   H, W        image size;  sh, sw strides, dh, dw dilation, ph, pw padding
 ## src is read through its four strides (s0..s3); dst is contiguous.
-##   im2col  src = x (N, C, H, W), dst = cols (C*KH*KW, N, OH, OW): one work-item per
-##           plane (c, a, b, n), each output row split into the left padding, the image
+##   im2col  src = x (N, C, H, W), dst = cols (N, C*KH*KW, OH, OW): one work-item per
+##           plane (n, c, a, b), each output row split into the left padding, the image
 ##           and the right padding, so the copy loop has no branch
 ##   col2im  src = cols, dst = x-shaped sums: one work-item per image row, adding the
 ##           column rows that were read from it, tap by tap (the loop of im2col run
@@ -26,13 +26,13 @@ __kernel void ${name}(const long C, const long KH, const long KW, const long N, 
     __global const ${T} *restrict src, const long src_off, __global ${T} *restrict dst, const long dst_off)
 {
 % if mode == "im2col":
-    const long plane = get_global_id(0);  /* (c, a, b, n): one column row per output row i */
+    const long plane = get_global_id(0);  /* (n, c, a, b): one column row per output row i */
     if (plane >= C * KH * KW * N) return;
     long r = plane;
-    const long n = r % N; r /= N;
     const long b = r % KW; r /= KW;
-    const long a = r % KH;
-    const long c = r / KH;
+    const long a = r % KH; r /= KH;
+    const long c = r % C;
+    const long n = r / C;
 ${taps()}\
     const long x0 = fb * dw - pw;  /* image column of output column 0 */
     const long lo0 = x0 >= 0 ? 0 : (-x0 + sw - 1) / sw;
@@ -65,7 +65,7 @@ ${taps()}\
             const long x0 = fb * dw - pw;
             const long lo = x0 >= 0 ? 0 : (-x0 + sw - 1) / sw;
             const long hi = min(OW, W - 1 - x0 >= 0 ? (W - 1 - x0) / sw + 1 : 0);
-            __global const ${T} *col = src + src_off + ((c * KH + a) * KW + b) * s0 + n * s1 + (yy / sh) * s2;
+            __global const ${T} *col = src + src_off + n * s0 + ((c * KH + a) * KW + b) * s1 + (yy / sh) * s2;
             __global ${T} *dst_row = out + x0;
             for (long j = lo; j < hi; ++j) dst_row[j * sw] += col[j * s3];
         }

@@ -11,7 +11,8 @@
 ##        barriers); accumulators are vw-wide vectors, written `a*b + c` (no fma()).
 ##   gpu: 16x16 work-groups, 64x64 output tiles from 16-deep local-memory tiles.
 ## `epi`: a fused elementwise group (bias, activation) applied to each product value as
-## it is finally stored; its other operands are read at (m, n) through their strides.
+## it is finally stored; its other operands are read at (m, n) through their strides
+## (and at the work-item's kept batch index: a convolution's per-image products).
 <%
 T, VT = ctype, "%s%d" % (ctype, vw)
 %>\
@@ -28,13 +29,15 @@ T, VT = ctype, "%s%d" % (ctype, vw)
     __global ${T} *restrict C, const long c_off, const long c_sm, const long c_sn\
 % for o in (epi["inputs"] if epi else []):
 ,
-    __global const ${o.ctype} *restrict ${o.name}, const long ${o.name}_off, const long ${o.name}_sm, const long ${o.name}_sn\
+    __global const ${o.ctype} *restrict ${o.name}, ${epi_offset(o)}, const long ${o.name}_sm, const long ${o.name}_sn${"".join(", const long %s_kst%d" % (o.name, d) for d in range(nkeep))}\
 % endfor
 % for o in (epi["more"] if epi else []):
 ,
-    __global ${o.ctype} *restrict ${o.name}, const long ${o.name}_off, const long ${o.name}_sm, const long ${o.name}_sn\
+    __global ${o.ctype} *restrict ${o.name}, ${epi_offset(o)}, const long ${o.name}_sm, const long ${o.name}_sn${"".join(", const long %s_kst%d" % (o.name, d) for d in range(nkeep))}\
 % endfor
 </%def>
+## an epilogue operand's offset: moved to the work-item's batch index when there are kept axes
+<%def name="epi_offset(o)">${"long" if nkeep else "const long"} ${o.name}_off</%def>
 ## the epilogue for `vw` outputs (m, n..n+vw-1) at once, `ev` of them inside C: vector
 ## code once, PoCL's vector tanh/exp (a loop of scalar calls stays scalar, 4x slower at
 ## 256x64x64), and less for PoCL to compile than a loop it vectorises itself. Operands
@@ -115,6 +118,9 @@ ${c.unravel("get_global_id(2)", nkeep, dim="kdim", idx="q")}\
         A += ${" + ".join("q%d * a_kst%d" % (d, d) for d in range(nkeep))};
         B += ${" + ".join("q%d * b_kst%d" % (d, d) for d in range(nkeep))};
         C += ${" + ".join("q%d * c_kst%d" % (d, d) for d in range(nkeep))};
+% for o in (epi["inputs"] + epi["more"] if epi else []):
+        ${o.name}_off += ${" + ".join("q%d * %s_kst%d" % (d, o.name, d) for d in range(nkeep))};
+% endfor
     }
 % endif
 </%def>

@@ -63,7 +63,8 @@ class GemmKernel:
         self._variants = [self._variant(au, bu) for au, bu in wanted]
         nargs = 4 + 4 * self.nkeep + 3 * self.nsum
         extra = len(self.epi["inputs"]) + len(self.epi["more"]) if self.epi else 0
-        self.arg_dtypes = [np.int64] * nargs + [None, np.int64, np.int64, np.int64] * (3 + extra)
+        self.arg_dtypes = [np.int64] * nargs + [None, np.int64, np.int64, np.int64] * 3 \
+            + ([None] + [np.int64] * (3 + self.nkeep)) * extra
         #: the kernels this step's program holds; launch() names the one to run
         self.variants = [v["name"] for v in self._variants]
         self.kwargs = dict(variants=self._variants, ctype=ctype(dtype), vw=self.vw, nkeep=self.nkeep,
@@ -120,7 +121,10 @@ class GemmKernel:
         summed = [[sizes[d], ast[d], bst[d]] for d in range(nk, nk + ns)]
         if any(n == 0 for n, *_ in summed):  # nothing to add up: C is zeros
             g["K"], summed = 0, [[1, 0, 0] for _ in summed]
-        _fold_keep_into_m(g, keep)
+        # epilogue operands and results at (m, n): [sm, sn, keep strides]
+        epi = [[0 if n == 1 else st for n, st in zip(arr.shape[-2:], arr.strides[-2:])]
+               + [0 if arr.shape[d] == 1 else arr.strides[d] for d in range(nk)] for arr in extra + more]
+        _fold_keep_into_m(g, keep, epi)
         _fold_sum_into_k(g, summed)
         variant, swap = self._choose(g)
         if swap:
@@ -156,9 +160,9 @@ class GemmKernel:
         args += [a.buffer, i64(a.offset), i64(g["a_sm"]), i64(g["a_sk"]),
                  b.buffer, i64(b.offset), i64(g["b_sk"]), i64(g["b_sn"]),
                  c.buffer, i64(c.offset), i64(g["c_sm"]), i64(g["c_sn"])]
-        for arr in extra + more:  # epilogue operands and results, at (m, n) of the kernel's orientation
-            sm, sn = (0 if n == 1 else st for n, st in zip(arr.shape[-2:], arr.strides[-2:]))
+        for arr, (sm, sn, *kst) in zip(extra + more, epi):  # at (m, n) of the kernel's orientation
             args += [arr.buffer, i64(arr.offset)] + ([i64(sn), i64(sm)] if swap else [i64(sm), i64(sn)])
+            args += [i64(st) for st in kst]
         return gsize, lsize, args, variant["name"]
 
     def _choose(self, g):
@@ -194,9 +198,10 @@ _SWAP_A = {"k": "k", "n": "m"}   # A' = B^T
 _SWAP_B = {"k": "k", "m": "n"}   # B' = A^T
 
 
-def _fold_keep_into_m(g, keep):
-    """Kept batch axes that B broadcasts and that continue A's and C's rows become rows:
-    tensor3.dot(matrix) is one GEMM, not a batch of small ones."""
+def _fold_keep_into_m(g, keep, epi=()):
+    """Kept batch axes that B broadcasts and that continue A's, C's (and the epilogue
+    operands') rows become rows: tensor3.dot(matrix) is one GEMM, not a batch of small
+    ones. `epi`: [sm, sn, keep strides] per epilogue operand, updated alike."""
     for d in reversed(range(len(keep))):
         n, a_st, b_st, c_st = keep[d]
         if n != 1:
@@ -204,10 +209,15 @@ def _fold_keep_into_m(g, keep):
                 break
             if g["M"] == 1:
                 g["a_sm"], g["c_sm"] = a_st, c_st
-            elif a_st != g["M"] * g["a_sm"] or c_st != g["M"] * g["c_sm"]:
+                for e in epi:
+                    e[0] = e[2 + d]
+            elif a_st != g["M"] * g["a_sm"] or c_st != g["M"] * g["c_sm"] \
+                    or any(e[2 + d] != g["M"] * e[0] for e in epi):
                 break
             g["M"] *= n
         keep[d] = [1, 0, 0, 0]
+        for e in epi:
+            e[2 + d] = 0
 
 
 def _fold_sum_into_k(g, summed):

@@ -1,15 +1,15 @@
 """T.nnet.conv2d: a 2-D convolution as Theano's (NCHW input, (out, in, kh, kw) filters),
 computed as im2col + one matrix product in the GEMM family:
 
-    cols = im2col(x)                      (C*KH*KW, N, OH, OW)   ops/conv.py
-    y    = filters.reshape(O, -1) . cols  (O, N*OH*OW)           one GEMM
-    out  = y viewed as (N, O, OH, OW)     (a view: no transpose copy)
+    cols = im2col(x)                         (N, C*KH*KW, OH, OW)   ops/conv.py
+    y[n] = filters.reshape(O, -1) . cols[n]  (N, O, OH*OW)          one batched GEMM
+    out  = y viewed as (N, O, OH, OW)        (NCHW as it is: no copy, no transpose)
 
 The product keeps the GEMM's register blocks and its epilogue, so a bias and an
 activation after the convolution run as it stores (rewrite/conv_epilogue.py). The
-gradients come from the same pieces: col2im (im2col's adjoint) for the input, a GEMM
-against the columns for the filters; they are convolutions again, so they have
-gradients too."""
+gradients come from the same pieces, again without transposes: col2im (im2col's
+adjoint) of filters^T . gy[n] for the input, sum over n of gy[n] . cols[n]^T for the
+filters; they are convolutions again, so they have gradients too."""
 import numpy as np
 
 from ...errors import DTypeError, ShapeError
@@ -87,8 +87,8 @@ def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="val
                             _hint(input_shape if input_shape is not None else image_shape, "input_shape"),
                             _hint(filter_shape, "filter_shape"))
     fshape = shape(w)
-    cols = Im2Col(geometry)(x, fshape)
-    rows = cols.shape[0]
-    product = Dot(0, label="conv2d")(reshape(w, (fshape[0], rows), ndim=2), reshape(cols, (rows, -1), ndim=2))
-    out = reshape(product, (fshape[0], cols.shape[1], cols.shape[2], cols.shape[3]), ndim=4)
-    return out.dimshuffle(1, 0, 2, 3)
+    cols = Im2Col(geometry)(x, fshape)  # (N, C*KH*KW, OH, OW)
+    n, rows = cols.shape[0], cols.shape[1]
+    filters2d = reshape(w, (fshape[0], rows), ndim=2).dimshuffle("x", 0, 1)  # one matrix for every image
+    product = Dot(0, label="conv2d")(filters2d, reshape(cols, (n, rows, -1), ndim=3))  # (N, O, OH*OW)
+    return reshape(product, (n, fshape[0], cols.shape[2], cols.shape[3]), ndim=4)
