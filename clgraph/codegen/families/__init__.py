@@ -25,6 +25,7 @@ FAMILIES = {
     "take": TakeKernel,
     "put": PutKernel,
     "philox": PhiloxKernel,
+    "bn_stats": __import__("clgraph.codegen.families.bn", fromlist=["BatchStatsKernel"]).BatchStatsKernel,
     "pool": __import__("clgraph.codegen.families.pool", fromlist=["PoolKernel"]).PoolKernel,
     "gemm": __import__("clgraph.codegen.families.gemm", fromlist=["GemmKernel"]).GemmKernel,
 }

@@ -111,3 +111,4 @@ def binary_crossentropy(output, target):
 # -- convolution (abstract_conv.py: im2col + one GEMM) ---------------------------------
 from . import abstract_conv, conv  # noqa: E402,F401
 from .abstract_conv import conv2d  # noqa: E402,F401
+from . import bn  # noqa
