@@ -6,20 +6,33 @@ templates/bn_stats.cl.mako): batch normalisation needs both moments, and two
 reductions would read the batch twice. Its gradient is a graph (d mean/dx = 1/m,
 d var/dx = 2 (x - mean) / m), so the whole normalisation stays differentiable.
 
+normalize_op: the normalisation (x - mean) * invstd * gamma + beta as one scalar op of
+an elementwise node (it fuses with its neighbours like any other), whose gradient
+with respect to x is the whole batch-norm gradient, the paths through the batch's
+mean and invstd included: gamma * invstd * (gz - (sum(gz) + xhat * sum(gz * xhat)) / m).
+Two column sums and one elementwise kernel instead of the four sums (one per
+broadcast operand) and two elementwise kernels the chain rule makes of the plain
+expression. As in Theano's batch-norm op, out, mean and invstd are sibling results:
+out passes no gradient to mean and invstd (a cost that also uses them gets theirs
+through BatchStats.grad).
+
 NormParam: a view that puts gamma, beta (or a given mean and variance) into the
 layout the normalisation broadcasts (inputs' rank, length 1 on the normalised axes),
 checking their shape against the inputs' when the function is called: a mismatch is
 then reported as a batch normalisation error at the user's line, not as an
 elementwise broadcast error."""
+import functools
+
 import numpy as np
 
 from ..errors import ShapeError, node_message
 from ..graph.basic import Apply, Constant, as_variable
 from ..graph.types import TensorType
 from .base import Op
+from .scalar import ScalarOp
 from .shape import DimShuffle
 
-__all__ = ["BatchStats", "NormParam", "np_batch_stats"]
+__all__ = ["BatchStats", "NormParam", "normalize_op", "np_batch_stats"]
 
 
 def _kept(shape, axes):
@@ -139,13 +152,13 @@ class BatchStats(Op):
             if g_nrm is not None:
                 g_mean = factor * kept(g_nrm) if g_mean is None else g_mean + factor * kept(g_nrm)
                 g_rm = (1 - factor) * g_nrm
-                g_factor = g_factor + T.sum(g_nrm * (kept_like(mean, rm, keep) - rm))
+                g_factor = g_factor + T.sum(g_nrm * (_kept_like(mean, rm, keep) - rm))
             if g_nrv is not None:
                 unbiased = m / (m - 1)
                 d = unbiased * factor * kept(g_nrv)
                 g_var = d if g_var is None else g_var + d
                 g_rv = (1 - factor) * g_nrv
-                g_factor = g_factor + T.sum(g_nrv * (kept_like(var, rv, keep) * unbiased - rv))
+                g_factor = g_factor + T.sum(g_nrv * (_kept_like(var, rv, keep) * unbiased - rv))
             g_factor = None if isinstance(g_factor, int) else g_factor
         g_x = None
         if g_mean is not None:
@@ -161,7 +174,30 @@ class BatchStats(Op):
         return grads
 
 
-def kept_like(stat, like, keep):
+def _np_normalize(x, mean, invstd, gamma, beta):
+    return (x - mean) * invstd * gamma + beta
+
+
+def _normalize_grad(axes, x, mean, invstd, gamma, beta, out, gz):
+    from ..tensor import basic as T
+    from .reduce import _reduced_count
+    xhat = (x - mean) * invstd
+    s1 = T.sum(gz, axis=axes, keepdims=True)
+    s2 = T.sum(gz * xhat, axis=axes, keepdims=True)
+    m = T.cast(_reduced_count(x, axes), x.dtype)
+    return [gamma * invstd * (gz - (s1 + xhat * s2) / m), None, None, s2, s1]
+
+
+@functools.lru_cache(maxsize=None)
+def normalize_op(axes):
+    """(x, mean, invstd, gamma, beta) -> (x - mean) * invstd * gamma + beta, the batch
+    statistics over `axes` being BatchStats(axes) of x (module doc)."""
+    axes = tuple(sorted(axes))
+    return ScalarOp("bn_normalize", 5, {"f": "(((({0} - {1}) * {2}) * {3}) + {4})"}, _np_normalize,
+                    functools.partial(_normalize_grad, axes), key=("bn_normalize", axes))
+
+
+def _kept_like(stat, like, keep):
     """A kept-layout statistic in the layout of a running average `like`."""
     if like.ndim == stat.ndim:
         return stat

@@ -215,11 +215,14 @@ def test_symbolic_running_average_factor(rng):
 
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_train_grads(dtype, rng):
-    """d out / d (inputs, gamma, beta) in both layouts, and through mean and invstd."""
+    """d out / d (inputs, gamma, beta) in both layouts, and through mean and invstd
+    (alone, and beside out)."""
     x = (rng.normal(size=(5, 3)) + 1).astype(dtype)
     g, b = params(rng, x, "per-activation", False, dtype)
     check_grad(lambda v, gg, bb: bn.batch_normalization_train(v, gg, bb)[0], x, g, b)
     check_grad(lambda v: bn.batch_normalization_train(v, g, b)[1] * bn.batch_normalization_train(v, g, b)[2], x)
+    # out, mean and invstd together (out's gradient covers its own path through the statistics)
+    check_grad(lambda v: (lambda r: r[0] * 3 + r[1] * r[2])(bn.batch_normalization_train(v, g, b)), x)
     x4 = (rng.normal(size=(2, 3, 2, 2)) + 1).astype(dtype)
     g4, b4 = params(rng, x4, "spatial", True, dtype)
     check_grad(lambda v, gg, bb: bn.batch_normalization_train(v, gg, bb, "spatial")[0], x4, g4, b4)
@@ -278,6 +281,17 @@ def test_train_is_one_stats_kernel_and_one_elementwise():
     assert stats.template.endswith("bn_stats.cl.mako")
     assert "double" not in stats.source and "fma(" not in stats.source and "mad(" not in stats.source
     assert "count" in stats.source  # (sizes are arguments)
+
+
+def test_gradient_is_two_column_sums_and_elementwise_kernels():
+    """d out / d (inputs, gamma, beta): sum(gz) and sum(gz * xhat), one pass each, and
+    elementwise kernels (not a sum per broadcast operand); no double in float32."""
+    x, g, b = T.ftensor4("x"), T.fvector("g"), T.fvector("b")
+    out = bn.batch_normalization_train(x, g, b, "spatial")[0]
+    f = clgraph.function([x, g, b], clgraph.grad(T.sum(T.nnet.relu(out)), [x, g, b]))
+    families = [k.family for k in f.kernels]
+    assert families.count("reduce") == 2 and families.count("bn_stats") == 1 and len(families) <= 5, families
+    assert all("double" not in k.source for k in f.kernels)
 
 
 # -- errors ----------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """bn_stats family: one BatchStats node (ops/bn.py) -> bn_stats.cl.mako parameters and
 its launch.
 
-One work-item per kept element, looping over the reduced axes through x's strides
-(any layout, no copy): a batch's statistics are few (a value per feature), each over
-many elements, and reading x once for both moments is the point. Constant eps and
-running-average factors are literals; symbolic ones are read from their buffers."""
+Work-items loop over the reduced axes through x's strides (any layout, no copy): a
+batch's statistics are few (a value per feature), each over many elements, and
+reading x once for both moments is the point. Which kernel, how many chunks and what
+work-group size are chosen per launch from the sizes and strides (the class doc).
+Constant eps and running-average factors are literals; symbolic ones are read from
+their buffers."""
 import numpy as np
 
 from ...graph.basic import Constant

@@ -2,22 +2,24 @@
 
 batch_normalization_train computes the batch's mean and variance with one BatchStats
 kernel (ops/bn.py: one pass over the inputs, the running averages written beside the
-statistics), and normalises with one fused elementwise kernel. Everything is an
-ordinary graph, so gradients (inputs, gamma, beta, and through mean, invstd and the
-running averages) come from clgraph.grad. Theano's differences kept on purpose: the
-parameters may be given with the inputs' rank (length 1 on the normalised axes) or
-without those axes, and the results follow the same layout. Not imposed: cuDNN's
-minimum epsilon of 1e-5 (Theano's check), as no cuDNN is involved; epsilon must be a
-number >= 0."""
+statistics), and normalises with one fused elementwise kernel. Gradients (inputs,
+gamma, beta, and through mean, invstd and the running averages) come from
+clgraph.grad; out's gradient with respect to the inputs includes its path through the
+batch statistics (two column sums and one elementwise kernel, ops/bn.py), and, as in
+Theano's op, out passes none to mean and invstd themselves. The parameters may be
+given with the inputs' rank (length 1 on the normalised axes) or without those axes,
+as in Theano, and mean, invstd and the running averages come in that layout. Not
+imposed: cuDNN's minimum epsilon of 1e-5 (Theano's check), as no cuDNN is involved;
+epsilon must be a number >= 0."""
 import numbers
 
 import numpy as np
 
 from ...errors import DTypeError, ShapeError
 from ...graph.basic import Variable, as_variable, constant
-from ...ops.bn import BatchStats, NormParam
+from ...ops.bn import BatchStats, NormParam, normalize_op
 from ...ops.nnet import _build_error
-from ..basic import cast, sqrt
+from ..basic import _elemwise, cast, sqrt
 
 __all__ = ["batch_normalization", "batch_normalization_train", "batch_normalization_test"]
 
@@ -120,7 +122,7 @@ def batch_normalization_train(inputs, gamma, beta, axes="per-activation", epsilo
     pattern = ["x" if a in axes else keep.index(a) for a in range(inputs.ndim)]
     gamma_b = _as_bcast(fn, "gamma", p["gamma"], x, axes, full)
     beta_b = _as_bcast(fn, "beta", p["beta"], x, axes, full)
-    out = (x - mean.dimshuffle(*pattern)) * invstd.dimshuffle(*pattern) * gamma_b + beta_b
+    out = _elemwise(normalize_op(axes))(x, mean.dimshuffle(*pattern), invstd.dimshuffle(*pattern), gamma_b, beta_b)
     if full:
         mean, invstd = mean.dimshuffle(*pattern), invstd.dimshuffle(*pattern)
     return (out, mean, invstd) + tuple(stats[3:])
