@@ -165,3 +165,61 @@ def set_values(variables, arrays, count_error, shape_error):
         values.append(value.astype(var.dtype))
     for var, value in zip(variables, values):
         var.set_value(value)
+
+
+# -- image layout (Keras 1: image_dim_ordering 'th' | 'tf'; Keras 2: image_data_format) ---
+
+_IMAGE_DIM_ORDERING = "tf"  # Keras 1.2's default (~/.keras/keras.json is not read)
+_DATA_FORMATS = {"th": "th", "tf": "tf", "channels_first": "th", "channels_last": "tf"}
+
+
+def normalize_dim_ordering(value, owner="dim_ordering"):
+    """'th' / 'tf' from either spelling ('channels_first' / 'channels_last'); None or
+    'default' is the backend's image_dim_ordering()."""
+    if value is None or value == "default":
+        return _IMAGE_DIM_ORDERING
+    if not isinstance(value, str) or value not in _DATA_FORMATS:
+        raise ValueError(f"{owner}: expected 'th' or 'tf' (Keras 2: 'channels_first' or 'channels_last'), "
+                         f"got {value!r}")
+    return _DATA_FORMATS[value]
+
+
+def image_dim_ordering():
+    """'tf' (channels last, the default) or 'th' (channels first): the layers' default."""
+    return _IMAGE_DIM_ORDERING
+
+
+def set_image_dim_ordering(dim_ordering):
+    global _IMAGE_DIM_ORDERING
+    _IMAGE_DIM_ORDERING = normalize_dim_ordering(dim_ordering, "set_image_dim_ordering")
+
+
+def image_data_format():
+    """Keras 2's spelling of image_dim_ordering(): 'channels_last' or 'channels_first'."""
+    return "channels_first" if _IMAGE_DIM_ORDERING == "th" else "channels_last"
+
+
+def set_image_data_format(data_format):
+    set_image_dim_ordering(data_format)
+
+
+def conv2d(x, kernel, strides=(1, 1), border_mode="valid", dim_ordering="default", filter_dilation=(1, 1)):
+    """Keras 1's K.conv2d, a cross-correlation (as the TensorFlow backend): kernel
+    (out, in, rows, cols) for 'th', (rows, cols, in, out) for 'tf'; border_mode 'valid',
+    'same' (TensorFlow's padding) or 'full'."""
+    from .layers.convolutional import conv2d_op
+    ordering = normalize_dim_ordering(dim_ordering, "conv2d")
+    return conv2d_op(x, kernel, strides, border_mode, ordering, filter_dilation,
+                     "oihw" if ordering == "th" else "hwio")
+
+
+def pool2d(x, pool_size, strides=(1, 1), border_mode="valid", dim_ordering="default", pool_mode="max"):
+    """Keras 1's K.pool2d: pool_mode 'max' or 'avg'; border_mode 'valid' or 'same'
+    (TensorFlow's padding; 'avg' counts only the real cells)."""
+    from .layers.pooling import pool2d_op
+    return pool2d_op(x, pool_size, strides, border_mode, normalize_dim_ordering(dim_ordering, "pool2d"), pool_mode)
+
+
+def moving_average_update(variable, value, momentum):
+    """(variable, variable * momentum + value * (1 - momentum)), Keras' update pair."""
+    return (variable, variable * momentum + value * (1. - momentum))
