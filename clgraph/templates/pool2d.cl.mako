@@ -1,4 +1,4 @@
-<%page args="name, kernel, mode, n_lead, operands, out_ctype"/>\
+<%page args="name, kernel, mode, n_lead, operands, out_ctype, ws, stride, pad, tiled=False"/>\
 <%namespace name="c" file="common.mako"/>\
 <%
     # operands: [(name, ctype)] read from buffers, in order, among x (the input),
@@ -6,25 +6,45 @@
     ops = [o for o, _ in operands]
     ct = dict(operands)
     A = out_ctype
+    WH, WW = ws
+    SH, SW = stride
+    PH, PW = pad
     lead = "".join(" + i%d * %%ss%d" % (d, d) for d in range(n_lead))
     def base(o):
         return "%s_off%s" % (o, lead.replace("%s", o))
     def at(o, r, col):
         return "%s[%sb + (%s) * %ssh + (%s) * %ssw]" % (o, o, r, o, col, o)
-    # a cell "is the maximum" m: equal to it, or both NaN (a NaN wins its window)
+    # a cell "is the maximum" m: equal to it, or both NaN (a NaN wins its window).
+    # Written with x != x, not isnan(), and as selects: PoCL then vectorises across
+    # work-items (isnan() in a branch made a 2x2 max pool 5x slower)
     def is_max(v, m):
-        return "(%s == %s || (isnan(%s) && isnan(%s)))" % (v, m, v, m)
+        return "(%s == %s || (%s != %s && %s != %s))" % (v, m, v, v, m, m)
+    def beats(v, m):
+        return "(%s > %s || (%s != %s && %s == %s))" % (v, m, v, v, m, m)
 %>\
 ## Pooling over the last two axes (H, W) of a tensor with n_lead leading axes, every
 ## operand read through its strides (per leading axis: <op>s<d>; pooled axes: <op>sh,
-## <op>sw), out contiguous. Window k of an axis covers padded cells [k*s, k*s + w), cut
-## at the padded border; r_start.. below are in real coordinates (padded - pad).
+## <op>sw), out contiguous. The window (${WH}x${WW}), its strides (${SH}, ${SW}) and pads
+## (${PH}, ${PW}) belong to the op and are compiled in: the loops over a window then have
+## constant trip counts, which lets PoCL vectorise across work-items (with them as
+## arguments, a 2x2 max pool ran 5-8x slower). Sizes are arguments. Window k of an axis
+## covers padded cells [k*s, k*s + w), cut at the padded border; the kernels test each
+## window cell against the real cells [r0, r1) x [c0, c1).
 ## kernel 'pool' (a work-item per output cell):
 ##   max / sum / average_inc_pad / average_exc_pad of x over the real cells
 ##   max_gradgrad: g (ggx, shaped like x) at the window's first maximum of x
 ## kernel 'grad' (a work-item per input cell, gathering over the windows that cover it):
 ##   max: sum of g (gz) over the windows whose first maximum (z, read back) is this cell
 ##   sum / average_*: sum of g / the window's count
+##   max, tiled (stride = window, no pad): a work-item per window instead, which finds
+##   the first maximum once and writes every cell of the window (gz there, 0 elsewhere);
+##   the last row and column of windows also zero the cells no window covers
+<%def name="window_bounds()">\
+            const long r_start = oi * ${SH} - ${PH}, c_start = oj * ${SW} - ${PW};
+            const long r_end = min(r_start + ${WH}, H + ${PH}), c_end = min(c_start + ${WW}, W + ${PW});
+            const long r0 = max(r_start, (long)0), r1 = min(r_end, H);
+            const long c0 = max(c_start, (long)0), c1 = min(c_end, W);
+</%def>\
 __kernel void ${name}(const long n,
 % for d in range(n_lead):
     const long dim${d},${"".join(" const long %ss%d," % (o, d) for o in ops)}
@@ -33,7 +53,6 @@ __kernel void ${name}(const long n,
 % for o in ops:
     const long ${o}sh, const long ${o}sw,
 % endfor
-    const long wh, const long ww, const long sh, const long sw, const long ph, const long pw,
 % for o in ops:
     __global const ${ct[o]} *restrict ${o}, const long ${o}_off,
 % endfor
@@ -41,7 +60,7 @@ __kernel void ${name}(const long n,
 {
     const long gid = get_global_id(0);
     if (gid >= n) return;
-% if kernel == "pool":
+% if kernel == "pool" or tiled:
     const long oj = gid % OW;
     long rest = gid / OW;
     const long oi = rest % OH;
@@ -56,19 +75,60 @@ ${c.unravel("rest", n_lead, dim="dim", idx="i")}\
 % for o in ops:
     const long ${o}b = ${base(o)};
 % endfor
-% if kernel == "pool":
-    const long r_start = oi * sh - ph, c_start = oj * sw - pw;
-    const long r_end = min(r_start + wh, H + ph), c_end = min(c_start + ww, W + pw);
-    const long r0 = max(r_start, (long)0), r1 = min(r_end, H);
-    const long c0 = max(c_start, (long)0), c1 = min(c_end, W);
-% if mode in ("max", "max_gradgrad"):
-    ${A} m = (${A})${at("x", "r0", "c0")};
+% if tiled:
+    {
+${window_bounds()}\
+    ${A} m = (${A})${at("x", "r0", "c0")};  /* the first real cell */
     long br = r0, bc = c0;
-    for (long r = r0; r < r1; ++r)
-        for (long col = c0; col < c1; ++col) {
+    for (int a = 0; a < ${WH}; ++a)
+        for (int b = 0; b < ${WW}; ++b) {
+            const long r = r_start + a, col = c_start + b;
+            if (r >= r1 || col >= c1) continue;
             const ${A} v = (${A})${at("x", "r", "col")};
-            if (v > m || (isnan(v) && !isnan(m))) { m = v; br = r; bc = col; }
+            const int win = ${beats("v", "m")};
+            br = win ? r : br;
+            bc = win ? col : bc;
+            m = win ? v : m;
         }
+    const ${A} gz = (${A})${at("g", "oi", "oj")};
+    __global ${out_ctype} *o = out + out_off + rest * H * W;  /* this image's plane */
+    const long r_last = oi == OH - 1 ? H : r1, c_last = oj == OW - 1 ? W : c1;
+    for (long r = r0; r < r_last; ++r)
+        for (long col = c0; col < c_last; ++col)
+            o[r * W + col] = (r == br && col == bc) ? (${out_ctype})gz : (${out_ctype})0;
+    }
+% elif kernel == "pool":
+    {
+${window_bounds()}\
+% if mode in ("max", "max_gradgrad"):
+    ${A} m = (${A})${at("x", "r0", "c0")};  /* the first real cell */
+% if mode == "max_gradgrad":
+    long br = r0, bc = c0;
+% endif
+    if (r_start >= 0 && r_start + ${WH} <= H && c_start >= 0 && c_start + ${WW} <= W) {
+        /* the whole window is inside the image: no bounds to test */
+        for (int a = 0; a < ${WH}; ++a)
+            for (int b = 0; b < ${WW}; ++b) {
+                const ${A} v = (${A})${at("x", "r_start + a", "c_start + b")};
+% if mode == "max_gradgrad":
+                const int win = ${beats("v", "m")};
+                br = win ? r_start + a : br;
+                bc = win ? c_start + b : bc;
+% endif
+                m = ${beats("v", "m")} ? v : m;
+            }
+    } else {
+        for (int a = 0; a < ${WH}; ++a)
+            for (int b = 0; b < ${WW}; ++b) {
+                const long r = r_start + a, col = c_start + b;
+                if (r < r0 || r >= r1 || col < c0 || col >= c1) continue;
+                const ${A} v = (${A})${at("x", "r", "col")};
+% if mode == "max_gradgrad":
+                if (${beats("v", "m")}) { br = r; bc = col; }
+% endif
+                m = ${beats("v", "m")} ? v : m;
+            }
+    }
 % if mode == "max":
     out[out_off + gid] = (${out_ctype})m;
 % else:
@@ -76,9 +136,18 @@ ${c.unravel("rest", n_lead, dim="dim", idx="i")}\
 % endif
 % else:
     ${A} s = 0;
-    for (long r = r0; r < r1; ++r)
-        for (long col = c0; col < c1; ++col)
-            s += (${A})${at("x", "r", "col")};
+    if (r_start >= 0 && r_start + ${WH} <= H && c_start >= 0 && c_start + ${WW} <= W) {
+        for (int a = 0; a < ${WH}; ++a)
+            for (int b = 0; b < ${WW}; ++b)
+                s += (${A})${at("x", "r_start + a", "c_start + b")};
+    } else {
+        for (int a = 0; a < ${WH}; ++a)
+            for (int b = 0; b < ${WW}; ++b) {
+                const long r = r_start + a, col = c_start + b;
+                if (r >= r0 && r < r1 && col >= c0 && col < c1)
+                    s += (${A})${at("x", "r", "col")};
+            }
+    }
 % if mode == "sum":
     out[out_off + gid] = s;
 % elif mode == "average_inc_pad":
@@ -87,47 +156,50 @@ ${c.unravel("rest", n_lead, dim="dim", idx="i")}\
     out[out_off + gid] = s / (${A})((r1 - r0) * (c1 - c0));
 % endif
 % endif
+    }
 % else:
-    /* the windows that cover (h, w): k * s <= h + pad < k * s + w */
-    const long hp = h + ph, wp = w + pw;
-    const long oi0 = hp < wh ? 0 : (hp - wh) / sh + 1, oi1 = min(hp / sh + 1, OH);
-    const long oj0 = wp < ww ? 0 : (wp - ww) / sw + 1, oj1 = min(wp / sw + 1, OW);
+    /* the windows that cover (h, w): k * s <= h + pad < k * s + w, at most
+       ${-(-WH // SH)} x ${-(-WW // SW)} of them */
+    const long hp = h + ${PH}, wp = w + ${PW};
+    const long oi0 = hp < ${WH} ? 0 : (hp - ${WH}) / ${SH} + 1, oi1 = min(hp / ${SH} + 1, OH);
+    const long oj0 = wp < ${WW} ? 0 : (wp - ${WW}) / ${SW} + 1, oj1 = min(wp / ${SW} + 1, OW);
     ${A} acc = 0;
 % if mode == "max":
     const ${ct["x"]} v = ${at("x", "h", "w")};
 % endif
-    for (long oi = oi0; oi < oi1; ++oi)
-        for (long oj = oj0; oj < oj1; ++oj) {
-            const long r_start = oi * sh - ph, c_start = oj * sw - pw;
+    for (int ti = 0; ti < ${-(-WH // SH)}; ++ti)
+        for (int tj = 0; tj < ${-(-WW // SW)}; ++tj) {
+            const long oi = oi0 + ti, oj = oj0 + tj;
+            if (oi >= oi1 || oj >= oj1) continue;
+${window_bounds()}\
 % if mode == "max":
             const ${ct["x"]} m = (${ct["x"]})${at("z", "oi", "oj")};
-            if (!${is_max("v", "m")}) continue;
-            /* the first maximum: no earlier cell of the window (row-major) is one */
-            const long r0 = max(r_start, (long)0);
-            const long c0 = max(c_start, (long)0), c1 = min(min(c_start + ww, W + pw), W);
-            int first = 1;
-            for (long r = r0; r <= h && first; ++r)
-                for (long col = c0; col < (r < h ? c1 : w); ++col) {
-                    const ${ct["x"]} u = ${at("x", "r", "col")};
-                    if (${is_max("u", "m")}) { first = 0; break; }
-                }
-            if (first)
-                acc += (${A})${at("g", "oi", "oj")};
-% else:
-<%
-    if mode == "sum":
-        count = None
-    elif mode == "average_inc_pad":
-        count = "(min(r_start + wh, H + ph) - r_start) * (min(c_start + ww, W + pw) - c_start)"
-    else:
-        count = ("(min(r_start + wh, H) - max(r_start, (long)0)) * "
-                 "(min(c_start + ww, W) - max(c_start, (long)0))")
-%>\
-% if count is None:
+            /* this cell gets gz if it is the first maximum: no earlier real cell of the
+               window (row-major) is one */
+            int first = ${is_max("v", "m")};
+            if (r_start >= 0 && r_start + ${WH} <= H && c_start >= 0 && c_start + ${WW} <= W) {
+                for (int a = 0; a < ${WH}; ++a)
+                    for (int b = 0; b < ${WW}; ++b) {
+                        const long r = r_start + a, col = c_start + b;
+                        const ${ct["x"]} u = ${at("x", "r", "col")};
+                        first = (${is_max("u", "m")} && (r < h || (r == h && col < w))) ? 0 : first;
+                    }
+            } else {
+                for (int a = 0; a < ${WH}; ++a)
+                    for (int b = 0; b < ${WW}; ++b) {
+                        const long r = r_start + a, col = c_start + b;
+                        if (r < r0 || r >= r1 || col < c0 || col >= c1 || r > h || (r == h && col >= w)) continue;
+                        const ${ct["x"]} u = ${at("x", "r", "col")};
+                        first = ${is_max("u", "m")} ? 0 : first;
+                    }
+            }
+            acc += first ? (${A})${at("g", "oi", "oj")} : (${A})0;
+% elif mode == "sum":
             acc += (${A})${at("g", "oi", "oj")};
+% elif mode == "average_inc_pad":
+            acc += (${A})${at("g", "oi", "oj")} / (${A})((r_end - r_start) * (c_end - c_start));
 % else:
-            acc += (${A})${at("g", "oi", "oj")} / (${A})(${count});
-% endif
+            acc += (${A})${at("g", "oi", "oj")} / (${A})((r1 - r0) * (c1 - c0));
 % endif
         }
     out[out_off + gid] = acc;

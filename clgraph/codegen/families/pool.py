@@ -1,10 +1,11 @@
 """Pool family: one node of ops/pool.py (Pool, PoolGrad, MaxPoolGradGrad) ->
 pool2d.cl.mako parameters and its launch.
 
-The source depends only on the kernel ('pool': a work-item per output cell, 'grad': a
-work-item per input cell), the mode, the dtypes and the number of leading axes; the
-window, strides, pads and every size and stride are arguments, so one compiled kernel
-serves every geometry and batch size. Operands are read through their strides (a
+The source depends on the kernel ('pool': a work-item per output cell, 'grad': a
+work-item per input cell), the mode, the dtypes, the number of leading axes and the
+op's window, strides and pads (constants of the op: compiled in, the window loops have
+constant trip counts, which PoCL vectorises); every size and stride is an argument, so
+one compiled kernel serves every image and batch size. Operands are read through their strides (a
 dimshuffled or sliced input needs no copy; a broadcast gz has stride 0)."""
 import numpy as np
 
@@ -29,10 +30,14 @@ class PoolKernel:
         self.names = [n for n in names if n]
         self.buffer_inputs = [v for n, v in zip(names, node.inputs) if n]
         self.n_lead = x.ndim - 2
+        # the max gradient of windows that tile the image (stride = window, no pad) is
+        # one work-item per window, writing its cells: a cell has at most one window
+        self.tiled = op.kernel == "grad" and op.mode == "max" and op.stride == op.ws and op.pad == (0, 0)
         self.dtypes = {out.dtype} | {v.dtype for v in self.buffer_inputs}
         self.kwargs = dict(name=name, kernel=op.kernel, mode=op.mode, n_lead=self.n_lead,
                            operands=[(n, ctype(v.dtype)) for n, v in zip(self.names, self.buffer_inputs)],
-                           out_ctype=ctype(out.dtype))
+                           out_ctype=ctype(out.dtype), ws=op.ws, stride=op.stride, pad=op.pad,
+                           tiled=self.tiled)
 
     def render_kwargs(self):
         return self.kwargs
@@ -49,14 +54,15 @@ class PoolKernel:
         def strides(n, arr):  # 0 along an axis the operand broadcasts over
             return [0 if s == 1 and t != 1 else st for s, t, st in zip(arr.shape, full[n], arr.strides)]
         st = {n: strides(n, a) for n, a in zip(self.names, in_arrays)}
-        args = [i64(out.size)]
+        # work-items: one per output cell, per input cell ('grad'), or per window (tiled)
+        count = int(np.prod(pooled, dtype=np.int64)) if self.tiled else out.size
+        args = [i64(count)]
         for d in range(self.n_lead):
             args += [i64(x_shape[d])] + [i64(st[n][d]) for n in self.names]
         args += [i64(v) for v in x_shape[-2:] + pooled[-2:]]
         for n in self.names:
             args += [i64(st[n][-2]), i64(st[n][-1])]
-        args += [i64(v) for v in op.ws + op.stride + op.pad]
         for a in in_arrays:
             args += [a.buffer, i64(a.offset)]
         args += [out.buffer, i64(out.offset)]
-        return out.size, None, args
+        return count, None, args
