@@ -228,6 +228,8 @@ class Function:
                     return pending.result() if wait else pending
             elif replay is False:  # a new signature: record this call to replay the next
                 recorder = Replay(self.plan, pool, self.inputs, self._update_vars, self.plan.infer_shapes.dynamic)
+        if self.plan.dynamic:  # (the loop updates them: not the cached ones)
+            shapes, values = dict(shapes), dict(values)
         # (a replayed call's shapes are its recording's, which passed this check)
         self._check_update_shapes(shapes)
         env = dict(self._constants)

@@ -24,6 +24,9 @@ def plan_releases(steps, roots):
                 last[var] = k
         elif isinstance(step, LoopStep):
             reads = step.node.inputs
+            for var in step.node.outputs:
+                produced[var] = k
+                last[var] = k
         else:
             continue
         for var in reads:

@@ -31,6 +31,8 @@ def host_nodes(nodes, host_inputs=()):
                 and (any(i in from_shapes for i in node.inputs) or not op.view)):
             result.add(node)
             from_shapes.update(node.outputs)
+        elif getattr(op, "host_outputs", None) is not None:
+            from_shapes.update(op.host_outputs(node))  # (known on the host once the node has run)
     return result
 
 
@@ -44,6 +46,9 @@ def infer_shapes(nodes, known, hosted=frozenset(), known_values=None):
         out = node.op.infer_shape(node, in_shapes, in_values)
         for var, shape in zip(node.outputs, out):
             shapes[var] = tuple(int(s) for s in shape)
+        if getattr(node.op, "host_outputs", None) is not None:
+            # (their values until the node has run: a loop's largest number of steps)
+            values.update(node.op.provisional_values(node, in_values))
         if node in hosted:
             op = node.op
             outs = op.host_value(node, in_shapes) if op.host_only else op.perform(node, in_values)
