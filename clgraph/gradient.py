@@ -113,9 +113,34 @@ def vjp(outputs, output_grads, wrt):
 
 
 def jacobian(expr, wrt, consider_constant=None, disconnected_inputs="raise"):
-    """d expr[i] / d wrt for every element i of expr: shape expr.shape + wrt.shape."""
-    from .ops.jacobian import jacobian as _jacobian
-    return _jacobian(expr, wrt, consider_constant, disconnected_inputs)
+    """d expr[i] / d wrt for every element i of expr: shape expr.shape + wrt.shape.
+    A scan over the elements of expr (as Theano's): step i is the gradient of element
+    i, picked with onehot so that the step needs no index known on the host."""
+    from .scan_module import scan
+    from .tensor import basic as T
+    from .tensor.shape import arange, reshape
+    expr = as_variable(expr)
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    if expr.ndim == 0:
+        out = grad(expr, wrt_list, consider_constant, disconnected_inputs)
+        return out[0] if single else out
+    if not _is_float(expr):
+        raise GradientError(node_message(expr, f"jacobian: {expr.describe()} is not a float expression"))
+    onehot = T._elemwise(__import__("clgraph.ops.scalar", fromlist=["x"]).SCALAR_OPS["onehot"])
+
+    def row(i):
+        pick = T.sum(expr * onehot(expr, i))
+        return grad(pick, wrt_list, consider_constant, disconnected_inputs)
+    rows, _ = scan(row, sequences=arange(T.prod(expr.shape), dtype="int64"), name="jacobian")
+    rows = rows if isinstance(rows, list) else [rows]
+    results = []
+    for w, r in zip(wrt_list, rows):
+        if expr.ndim > 1:
+            shape = [expr.shape[d] for d in range(expr.ndim)] + [w.shape[d] for d in range(w.ndim)]
+            r = reshape(r, shape, ndim=expr.ndim + w.ndim)
+        results.append(r)
+    return results[0] if single else results
 
 
 def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):

@@ -535,6 +535,9 @@ class Plan:
                     env.update(zip(node.outputs, outs))
                     if node.op.cond is not None:
                         self._steps_run(node, count, shapes, values)
+                    for var in release_after.get(k, ()):
+                        taken.remove(env[var].buffer)
+                        pool.give(env[var].buffer)
                     continue
                 if kind is ViewStep:
                     node = step.node

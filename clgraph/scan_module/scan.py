@@ -136,8 +136,10 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
             rows = T.dimshuffle(init, "x", *range(init.ndim))
             row_type = rows
         inner = [(k, _row_place(row_type, f"{init.name or f'out{i}'}[t{k}]")) for k in taps]
-        states.append((i, _contiguous(rows), inner))
+        states.append((i, _contiguous(rows), inner, init))
         args += [v for _, v in inner]
+    user_inits = {i: init for i, _, _, init in states}
+    states = [st[:3] for st in states]
     nonseqs = [as_variable(v) for v in _as_list(non_sequences)]
     args += nonseqs
 
@@ -149,7 +151,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     if not infos:
         nitsot_info = list(range(len(outputs)))
     for i, init_rows, inner in states:
-        _check_state(i, outputs[i], inner[0][1], init_rows)
+        _check_state(i, outputs[i], inner[0][1], user_inits[i])
 
     # shared variables updated by the step: carried states (explicit updates, and the
     # default updates of the random streams the step draws from)
@@ -190,10 +192,10 @@ def _check_state(i, out, place, init):
     """A fed-back output keeps the type of its initial rows (the message names the
     output, both types and the line of the step function that computed it)."""
     if out.dtype != place.dtype or out.ndim != place.ndim:
-        raise DTypeError(node_message(out, f"scan: output {i} of the step function is {out.describe()}, "
-                                           f"{out.type}, but its outputs_info gives {place.type} (initial "
-                                           f"{init.describe()}); a fed-back output must keep its dtype and "
-                                           "rank: cast the initial value or the output"))
+        raise DTypeError(node_message(out, f"scan: output {i} of the step function is {out.type} "
+                                           f"({out.describe()}) but outputs_info[{i}] ({init.describe()}) gives "
+                                           f"it {place.type}; a fed-back output must keep its dtype and rank: "
+                                           "cast the initial value or the output"))
 
 
 def _shared_states(roots, updates, nonseqs):
