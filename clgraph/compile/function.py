@@ -465,8 +465,13 @@ class Function:
     @property
     def kernels(self):
         """The kernels one call launches, in order: `.name`, `.source` (OpenCL C) and
-        `.template` (the file it was rendered from)."""
-        return list(self.plan.kernels)
+        `.template` (the file it was rendered from). A loop's step kernels follow,
+        named `<loop>/<kernel>` (`Scan{name}/k0_gemm`): each runs once per step."""
+        from ..codegen.render import Kernel
+        out = list(self.plan.kernels)
+        for loop in self.plan.loops():
+            out += [Kernel(f"{loop.op}/{k.name}", k.source, k.template, k.family) for k in loop.kernels()]
+        return out
 
     def __repr__(self):
         return f"<clgraph Function {self.name or ''} ({len(self.kernels)} kernels on {self.device.name})>"

@@ -43,6 +43,15 @@ class Loop:
                 raise ClgraphError(f"internal error: {op}: step output {r!r} is not computed by a kernel")
         self.host_roots = [r for r in roots if r in hosted]
         self._constants = None
+        self.replayed = None  # after a run: True if steps 1.. replayed step 0's launches
+
+    def kernels(self):
+        """The step's kernels (a nested loop's follow, named after it)."""
+        from ..codegen.render import Kernel
+        out = list(self.plan.kernels)
+        for loop in self.plan.loops():
+            out += [Kernel(f"{loop.op}/{k.name}", k.source, k.template, k.family) for k in loop.kernels()]
+        return out
 
     def _constant_arrays(self, queue, pool):
         if self._constants is None:
@@ -108,6 +117,7 @@ class Loop:
         flag = plan.enqueue(step_env, inner_shapes, inner_values, queue, pool, taken, recorder=recorder,
                             preset=preset)
         count = n
+        self.replayed = recorder.refused is None
         try:
             if cond is not None and _stops(queue, cond, 0):
                 count = 1

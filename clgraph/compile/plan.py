@@ -536,6 +536,9 @@ class Plan:
                     if node.op.cond is not None:
                         self._steps_run(node, count, shapes, values)
                     for var in release_after.get(k, ()):
+                        if recorder is not None:
+                            recorder.give(env[var].buffer)
+                            continue
                         taken.remove(env[var].buffer)
                         pool.give(env[var].buffer)
                     continue
@@ -597,6 +600,10 @@ class Plan:
             if helpers is not None:
                 helpers.close(completed)
         return flag
+
+    def loops(self):
+        """The compiled loops of this plan's LoopSteps, in launch order."""
+        return [s.loop for s in self.steps if isinstance(s, LoopStep)]
 
     def _steps_run(self, node, count, shapes, values):
         """A loop with `until` ran `count` steps: its count output becomes known, and
