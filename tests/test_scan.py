@@ -323,3 +323,30 @@ def test_rnn_step_is_few_float32_kernels_replayed_per_step(rng):
     assert all("double" not in k.source for k in f.kernels)
     (loop,) = f.plan.loops()
     assert loop.replayed
+
+
+def test_strided_sequences_and_transposed_outside_values(rng):
+    """A batch-major input read time-major (x.dimshuffle(1, 0, 2): rows that are not
+    contiguous) and the transposed weights of the gradient step (W.T computed outside
+    the loop): the step's kernels still get the layouts they were built for, and the
+    backward loop replays its launches too."""
+    x, W = T.tensor3("x"), T.matrix("W")
+    out, _ = clgraph.scan(lambda xt, h, W: T.tanh(T.dot(xt, W) + T.dot(h, W)), sequences=x.dimshuffle(1, 0, 2),
+                          outputs_info=T.zeros((2, 4)), non_sequences=W, name="bm")
+    cost = T.sum(out[-1])
+    f = clgraph.function([x, W], [out, clgraph.grad(cost, W)])
+    xv, wv = f32(rng, 2, 5, 4), f32(rng, 4, 4, scale=0.4)
+    got, gw = f(xv, wv)
+    h, want, hs = np.zeros((2, 4), np.float32), [], []
+    for t in range(5):
+        hs.append(h)
+        h = np.tanh(xv[:, t] @ wv + h @ wv)
+        want.append(h)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    g, gw_want = np.ones((2, 4), np.float32), np.zeros_like(wv)
+    for t in reversed(range(5)):
+        d = g * (1 - want[t] ** 2)
+        gw_want += xv[:, t].T @ d + hs[t].T @ d
+        g = d @ wv.T
+    np.testing.assert_allclose(gw, gw_want, rtol=1e-4, atol=1e-5)
+    assert all(loop.replayed for loop in f.plan.loops()), [loop.refused for loop in f.plan.loops()]

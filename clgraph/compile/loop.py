@@ -118,6 +118,7 @@ class Loop:
                             preset=preset)
         count = n
         self.replayed = recorder.refused is None
+        self.refused = recorder.refused
         try:
             if cond is not None and _stops(queue, cond, 0):
                 count = 1
@@ -207,9 +208,11 @@ class LoopRecorder:
             d = self.delta.get(self.base.get(var, var))
             if d is None:
                 continue
-            if not (with_offset and offsets_follow):
+            if not offsets_follow:
                 self.refuse(f"{step.name} takes a moving operand without its offset")
                 return
+            if not with_offset:
+                continue  # (its buffer again, its offset passed before: a reduce's unused partials)
             patches.append((pos + 1, int(args[pos + 1]), d))
         self.launches.append((kernel, gsize, lsize, list(args), tuple(patches)))
 

@@ -14,9 +14,10 @@ from collections import OrderedDict
 import numpy as np
 
 from ..errors import DTypeError, ShapeError, node_message
-from ..graph.basic import Constant, Variable, ancestors, as_variable, clone_replace, toposort
+from ..graph.basic import Constant, Variable, ancestors, as_variable, clone_replace, readers, toposort
 from ..graph.types import TensorType
-from ..ops.shape import is_contiguous
+from ..ops.shape import DimShuffle, is_contiguous
+from ..ops.subtensor import Subtensor
 from ..shared import SharedVariable
 from .op import Scan
 
@@ -93,6 +94,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         if x.ndim == 0:
             raise ShapeError(node_message(x, f"scan: sequence {x.describe()} is a scalar; sequences are "
                                              "iterated over their first axis"))
+        if not _rows_contiguous(x):
+            x = T.identity(x)  # (the step's kernels read each row as a contiguous array)
         lo, hi = -min(min(taps), 0), max(max(taps), 0)
         for k in taps:
             start, cut = k + lo, hi - k
@@ -227,18 +230,28 @@ def _close_over(roots, places, shared_places, nonseqs):
     """The inner graph of `roots`: values that do not depend on any placeholder (nor on
     a carried shared variable) are read from outside, each through a new inner
     variable. Returns (inner roots, outer values, their inner variables)."""
+    from ..tensor.basic import identity
     stop = set(nonseqs)
     inner = set(places) | set(shared_places)
-    for node in toposort(roots, stop=stop):
+    nodes = toposort(roots, stop=stop)
+    for node in nodes:
         if any(i in inner for i in node.inputs):
             inner.update(node.outputs)
+    # a dimshuffle of an outside value (W.T in a gradient) stays in the step, so the
+    # step's kernels know its layout; an outside value is read as a contiguous array
+    users = readers(nodes)
+    for node in reversed(nodes):
+        out = node.outputs[0]
+        if isinstance(node.op, DimShuffle) and out not in inner and node.inputs[0] not in stop and (
+                out in roots or any(o in inner for u in users.get(out, ()) for o in u.outputs)):
+            inner.add(out)
     replace, outer_vars, outer_places = dict(shared_places), [], []
 
     def outside(v):
         if v not in replace:
             p = Variable(v.type, name=v.name)
             replace[v] = p
-            outer_vars.append(v)
+            outer_vars.append(v if is_contiguous(v) else identity(v))
             outer_places.append(p)
     for v in nonseqs:
         outside(v)
@@ -252,6 +265,18 @@ def _close_over(roots, places, shared_places, nonseqs):
             outside(r)
     new_roots = clone_replace(roots, replace)
     return new_roots, outer_vars, outer_places
+
+
+def _rows_contiguous(var):
+    """Whether each row (along axis 0) of `var` is laid out contiguously: a contiguous
+    array, or rows sliced out of one (with any step: x[::-1])."""
+    node = var.owner
+    if is_contiguous(var):
+        return True
+    if node is not None and isinstance(node.op, Subtensor) and len(node.op.idx_list) == 1 \
+            and node.op.idx_list[0] != "i":
+        return _rows_contiguous(node.inputs[0])
+    return False
 
 
 def _computed(var):
