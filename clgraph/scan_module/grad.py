@@ -53,7 +53,8 @@ def scan_grad(op, inputs, outputs, output_grads):
     rev += [gbufs[j][op.lags[j]:op.lags[j] + n][::-1] for j in fstates]
     rev += [y[::-1] for y in ys]
     rev += [gys[m][::-1] for m in fnit]
-    carries = [T.zeros_like(inits[j]) for j in fstates]
+    # (a carry for one row is that row itself: no axis to add per step)
+    carries = [T.zeros_like(inits[j][0] if op.lags[j] == 1 else inits[j]) for j in fstates]
     accs = [T.zeros_like(nonseqs[w]) for w in fnonseqs]
 
     def step(*args):
@@ -75,7 +76,7 @@ def scan_grad(op, inputs, outputs, output_grads):
         fwd = clone_replace(op.state_outs + op.nitsot_outs, replace)
         gouts = [None] * (J + M)
         for j, g, c in zip(fstates, g_rows, cs):
-            gouts[j] = g + c[0]
+            gouts[j] = g + (c if op.lags[j] == 1 else c[0])
         for m, g in zip(fnit, g_y):
             gouts[J + m] = g
         tap_vals = [v for vals in taps for v in vals]
@@ -97,12 +98,13 @@ def scan_grad(op, inputs, outputs, output_grads):
         for j, c in zip(fstates, cs):
             lag, d = op.lags[j], d_taps[j]
             rows = []
+            c = c if lag > 1 else T.dimshuffle(c, "x", *range(c.ndim))
             for i in range(lag):
                 row = c[i + 1] if i + 1 < lag else None
                 g = d.get(-(i + 1))
                 row = g if row is None else (row if g is None else row + g)
                 rows.append(row if row is not None else T.zeros_like(c[0]))
-            new = stack(rows) if lag > 1 else T.dimshuffle(rows[0], "x", *range(rows[0].ndim))
+            new = stack(rows) if lag > 1 else rows[0]
             out.append(T.cast(new, c.dtype) if new.dtype != c.dtype else new)
         for w, a in zip(fnonseqs, acc):
             g = g_ws[w]
@@ -123,7 +125,8 @@ def scan_grad(op, inputs, outputs, output_grads):
         result[1 + s] = set_subtensor(T.zeros_like(seqs[s])[n - K:n], g[::-1])
     for j, c in zip(fstates, c_final):
         lag = op.lags[j]
-        last = c[-1][::-1]  # (row lag - 1 - i of the initial rows gets c[i])
+        last = c[-1][::-1] if lag > 1 else T.dimshuffle(c[-1], "x", *range(c.ndim - 1))
+        # (row lag - 1 - i of the initial rows gets c[i])
         if op.truncate_gradient == -1:
             g0 = gbufs[j][:lag] + last
         else:
