@@ -150,7 +150,3 @@ class Scan(Op):
 
 def lag_rows(lag, n):
     return int(lag) + int(n)
-
-
-def is_float(var):
-    return np.dtype(var.dtype).kind == "f"
