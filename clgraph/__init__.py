@@ -14,7 +14,8 @@ from .errors import (ClgraphError, DeviceError, DisconnectedInputError, DTypeErr
 from .gradient import grad  # noqa: F401
 from .runtime.device import devices  # noqa: F401
 from .shared import SharedVariable, shared  # noqa: F401
-from . import gradient, printing  # noqa: F401
+from . import gradient, printing, scan_module  # noqa: F401
+from .scan_module import scan, until as scan_until  # noqa: F401
 
 
 def device():

@@ -36,16 +36,37 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
             raise TypeError(f"grad: wrt must be symbolic variables, got {type(w).__name__}")
     constants = set(consider_constant or ())
 
-    # Only nodes on a path from some wrt to the cost need a gradient.
-    nodes = toposort([cost], stop=constants)
-    wanted = set(wrt_list)
+    grads = _backprop([cost], {cost: T.constant(1, cost.dtype)}, wrt_list, constants)
+    result = []
+    for w in wrt_list:
+        g = grads.get(w)
+        if g is None:
+            if w not in ancestors([cost]) or w in constants:
+                message = (f"grad: the cost does not depend on {w.describe()}"
+                           " (pass disconnected_inputs='ignore' or 'warn' to get zeros instead)")
+                if disconnected_inputs == "raise":
+                    raise DisconnectedInputError(node_message(w, message))
+                if disconnected_inputs == "warn":
+                    import warnings
+                    warnings.warn(message, stacklevel=2)
+            g = T.zeros_like(w)
+        if g.dtype != w.dtype and _is_float(w):
+            g = T.cast(g, w.dtype)
+        result.append(g)
+    return result[0] if single else result
+
+
+def _backprop(outputs, known, wrt, constants=frozenset()):
+    """{variable: gradient} from the gradients `known` of some variables (the cost's
+    own, or a loop step's outputs'), applying each Op's grad rule back towards `wrt`."""
+    from .tensor import basic as T
+    nodes = toposort(outputs, stop=constants)
+    wanted = set(wrt)
     on_path = set()
     for node in nodes:
         if any(i in wanted or i in on_path for i in node.inputs):
             on_path.update(node.outputs)
-
-    # d cost / d cost = 1: a constant, so the gradient graph does not need the cost itself
-    grads = {cost: T.constant(1, cost.dtype)}
+    grads = dict(known)
     for node in reversed(nodes):
         if not any(o in on_path for o in node.outputs):
             continue
@@ -70,30 +91,56 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
                 raise GradientError(node_message(node, f"{node.op}.grad gave a gradient of rank {g.ndim} "
                                                        f"for an input of rank {inp.ndim}"))
             grads[inp] = g if inp not in grads else grads[inp] + g
+    return grads
 
-    result = []
-    for w in wrt_list:
+
+def vjp(outputs, output_grads, wrt):
+    """The gradients of sum_i sum(outputs[i] * output_grads[i]) with respect to each of
+    `wrt` (None where none flows): a loop step's backward pass (scan's gradient)."""
+    known = {}
+    for o, g in zip(outputs, output_grads):
+        if g is not None and _is_float(o):
+            known[o] = g if o not in known else known[o] + g
+    grads = _backprop(list(known), known, wrt)
+    out = []
+    for w in wrt:
         g = grads.get(w)
-        if g is None:
-            if w not in ancestors([cost]) or w in constants:
-                message = (f"grad: the cost does not depend on {w.describe()}"
-                           " (pass disconnected_inputs='ignore' or 'warn' to get zeros instead)")
-                if disconnected_inputs == "raise":
-                    raise DisconnectedInputError(node_message(w, message))
-                if disconnected_inputs == "warn":
-                    import warnings
-                    warnings.warn(message, stacklevel=2)
-            g = T.zeros_like(w)
-        if g.dtype != w.dtype and _is_float(w):
-            g = T.cast(g, w.dtype)
-        result.append(g)
-    return result[0] if single else result
+        if g is not None and g.dtype != w.dtype and _is_float(w):
+            from .tensor.basic import cast
+            g = cast(g, w.dtype)
+        out.append(g)
+    return out
 
 
 def jacobian(expr, wrt, consider_constant=None, disconnected_inputs="raise"):
-    """d expr[i] / d wrt for every element i of expr: shape expr.shape + wrt.shape."""
-    from .ops.jacobian import jacobian as _jacobian
-    return _jacobian(expr, wrt, consider_constant, disconnected_inputs)
+    """d expr[i] / d wrt for every element i of expr: shape expr.shape + wrt.shape.
+    A scan over the elements of expr (as Theano's): step i is the gradient of element
+    i, picked with onehot so that the step needs no index known on the host."""
+    from .scan_module import scan
+    from .tensor import basic as T
+    from .tensor.shape import arange, reshape
+    expr = as_variable(expr)
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    if expr.ndim == 0:
+        out = grad(expr, wrt_list, consider_constant, disconnected_inputs)
+        return out[0] if single else out
+    if not _is_float(expr):
+        raise GradientError(node_message(expr, f"jacobian: {expr.describe()} is not a float expression"))
+    onehot = T._elemwise(__import__("clgraph.ops.scalar", fromlist=["x"]).SCALAR_OPS["onehot"])
+
+    def row(i):
+        pick = T.sum(expr * onehot(expr, i))
+        return grad(pick, wrt_list, consider_constant, disconnected_inputs)
+    rows, _ = scan(row, sequences=arange(T.prod(expr.shape), dtype="int64"), name="jacobian")
+    rows = rows if isinstance(rows, list) else [rows]
+    results = []
+    for w, r in zip(wrt_list, rows):
+        if expr.ndim > 1:
+            shape = [expr.shape[d] for d in range(expr.ndim)] + [w.shape[d] for d in range(w.ndim)]
+            r = reshape(r, shape, ndim=expr.ndim + w.ndim)
+        results.append(r)
+    return results[0] if single else results
 
 
 def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):

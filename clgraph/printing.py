@@ -109,7 +109,7 @@ def _roots(obj):
 def _steps(fn):
     """[(kind, name, nodes)] of a Function's plan in launch order: kind is 'kernel',
     'view' (no kernel: a strided window), 'host' (computed from shapes on the host)
-    or 'loop' (a host loop launching kernels of its own)."""
+    or 'loop' (a Scan: its step's kernels run once per step)."""
     from .compile.plan import HostStep, KernelStep, LoopStep, ViewStep
     out = []
     for step in fn.plan.steps:

@@ -228,6 +228,8 @@ class Function:
                     return pending.result() if wait else pending
             elif replay is False:  # a new signature: record this call to replay the next
                 recorder = Replay(self.plan, pool, self.inputs, self._update_vars, self.plan.infer_shapes.dynamic)
+        if self.plan.dynamic:  # (the loop updates them: not the cached ones)
+            shapes, values = dict(shapes), dict(values)
         # (a replayed call's shapes are its recording's, which passed this check)
         self._check_update_shapes(shapes)
         env = dict(self._constants)
@@ -463,8 +465,13 @@ class Function:
     @property
     def kernels(self):
         """The kernels one call launches, in order: `.name`, `.source` (OpenCL C) and
-        `.template` (the file it was rendered from)."""
-        return list(self.plan.kernels)
+        `.template` (the file it was rendered from). A loop's step kernels follow,
+        named `<loop>/<kernel>` (`Scan{name}/k0_gemm`): each runs once per step."""
+        from ..codegen.render import Kernel
+        out = list(self.plan.kernels)
+        for loop in self.plan.loops():
+            out += [Kernel(f"{loop.op}/{k.name}", k.source, k.template, k.family) for k in loop.kernels()]
+        return out
 
     def __repr__(self):
         return f"<clgraph Function {self.name or ''} ({len(self.kernels)} kernels on {self.device.name})>"

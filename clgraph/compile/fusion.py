@@ -3,45 +3,10 @@
 A node joins the group of a producer when both iterate over the same broadcast pattern
 (so each value is computed exactly once per element) and joining creates no cycle
 between groups (no path leaves the group and comes back through another kernel)."""
+from ..graph.facts import CHEAP_OPS, cheap, value_inputs, value_readers  # noqa: F401 (re-exported)
 from ..ops.elemwise import Elemwise
 
 __all__ = ["elemwise_groups", "value_inputs", "value_readers", "cheap"]
-
-# elementwise ops cheap enough to compute again: for every element of a wider loop
-# (Plan._absorb_broadcast_producers), or in a reduction's private prologue
-# (rewrite/prologues.py)
-CHEAP_OPS = {"add", "sub", "mul", "true_div", "neg", "second", "identity", "maximum", "minimum", "abs", "sqr",
-             "switch", "eq", "neq", "lt", "gt", "le", "ge"}
-
-
-def cheap(node):
-    name = node.op.scalar_op.name
-    return name in CHEAP_OPS or name.startswith("cast")
-
-
-def value_inputs(node):
-    """The inputs whose values `node` reads. second(a, b) (b broadcast to a's shape, from
-    the gradient of a sum or mean) needs only a's shape, which is known without a: no
-    kernel has to wait for a."""
-    op = node.op
-    if isinstance(op, Elemwise) and op.scalar_op.name == "second" and node.inputs[0] is not node.inputs[1]:
-        return node.inputs[1:]
-    return node.inputs
-
-
-def value_readers(nodes, roots):
-    """{variable: the nodes of `nodes` (topologically sorted) that read its value for
-    the `roots`}. Not counted: x.shape, the shape operand of second(), and any node
-    whose own values nothing reads (after a rewrite, a gradient's dimshuffle(x) may be
-    left giving second() its shape)."""
-    live, out = set(roots), {}
-    for node in reversed(nodes):
-        if node.op.host_only or not any(o in live for o in node.outputs):
-            continue
-        for i in value_inputs(node):
-            out.setdefault(i, []).append(node)
-            live.add(i)
-    return out
 
 
 def elemwise_groups(nodes, apart=frozenset()):

@@ -13,7 +13,7 @@ def plan_releases(steps, roots):
     buffer alive; results the caller gets (outputs, updates) are never released."""
     base, produced, last = {}, {}, {}
     for k, step in enumerate(steps):
-        if isinstance(step, ViewStep):
+        if type(step) is ViewStep:  # (not a HostStep or LoopStep, which derive from it)
             src = step.node.inputs[0]
             base[step.node.outputs[0]] = base.get(src, src)
             reads = [src]
@@ -24,6 +24,12 @@ def plan_releases(steps, roots):
                 last[var] = k
         elif isinstance(step, LoopStep):
             reads = step.node.inputs
+            on_host = set(step.node.op.host_outputs(step.node))  # (the steps run, with until)
+            for var in step.node.outputs:
+                if var in on_host:
+                    continue
+                produced[var] = k
+                last[var] = k
         else:
             continue
         for var in reads:
@@ -45,7 +51,7 @@ def plan_in_place(steps, updates, outputs):
     on the device, or run under the NaN guard, keep swapping.)"""
     base = {}
     for step in steps:
-        if isinstance(step, ViewStep):
+        if type(step) is ViewStep:
             src = step.node.inputs[0]
             base[step.node.outputs[0]] = base.get(src, src)
     targets, result = {}, {}

@@ -7,7 +7,8 @@ nodes (toposorted) -> steps:
   ViewStep    a view (DimShuffle, slices): new strides on the same buffer, no copy
   HostStep    a node computed on the host from shapes alone (x.shape, x.shape[0] * 2):
               its value is known before any launch and uploaded only if a kernel reads it
-  LoopStep    an op that drives other kernels from the host (jacobian's rows)
+  LoopStep    a Scan node: its step compiled into an inner plan, enqueued once per step
+              (compile/loop.py)
 """
 import re
 import time
@@ -30,6 +31,7 @@ from ..ops.reduce import Reduce
 from ..ops.shape import is_contiguous
 from .fusion import cheap, elemwise_groups, value_inputs, value_readers
 from .launch import launches, type_arguments
+from .loop import Loop
 from .memory import in_place_target, plan_in_place, plan_releases
 from .shapes import ShapeCache, host_nodes, infer_shapes
 from .steps import HostStep, KernelStep, LoopStep, ViewStep
@@ -45,6 +47,8 @@ class Plan:
         self.host_inputs = list(host_inputs)
         self.hosted = host_nodes(self.nodes, self.host_inputs)
         self.steps = self._make_steps()
+        # a loop with `until` sets shapes after it as it runs (Plan._steps_run)
+        self.dynamic = any(isinstance(s, LoopStep) and s.node.op.cond is not None for s in self.steps)
         # helper processes for parallel code generation start now, while the program is
         # rendered and built (runtime/parallel_compile.py)
         n_kernels = sum(isinstance(s, KernelStep) for s in self.steps)
@@ -137,8 +141,8 @@ class Plan:
                 steps.append(KernelStep(kern, kern.buffer_inputs, outputs, members))
             elif op.view:
                 steps.append(ViewStep(node))
-            elif getattr(op, "host_loop", False):
-                steps.append(LoopStep(node))
+            elif getattr(op, "is_loop", False):
+                steps.append(LoopStep(node, Loop(node, self.device)))
             elif op.family in FAMILIES:
                 name = re.sub(r"\W", "_", f"k{k}_{op.family}")
                 drawn = members if op.family == "philox" else [node]  # (draws made together: _join_draws)
@@ -463,7 +467,8 @@ class Plan:
         return out
 
     # -- running -----------------------------------------------------------------------
-    def enqueue(self, env, shapes, values, queue, pool, taken, on_launch=None, in_place=True, recorder=None):
+    def enqueue(self, env, shapes, values, queue, pool, taken, on_launch=None, in_place=True, recorder=None,
+                preset=None):
         """Launch every step; `env` maps variables to DeviceArrays and is filled in.
         Buffers allocated here are appended to `taken`. Returns the index-error flag
         (a DeviceArray to read after the queue finishes) or None. `on_launch(step,
@@ -471,7 +476,10 @@ class Plan:
         none for an empty result): the profiler and the NaN guard hook in there.
         `in_place=False` swaps every update (a NaN guard may stop the call midway).
         `recorder` (compile/replay.py) records this call to be replayed: intermediates
-        then come from buffers it keeps, and it notes every launch."""
+        then come from buffers it keeps, and it notes every launch. `preset`: arrays
+        that results are written into (a loop's step writes its rows of the stacked
+        outputs). A loop with `until` changes the shapes after it: `shapes` and
+        `values` are then updated in place (the caller passes its own copies)."""
         import pyopencl as cl
         flag = None
         if self.checks_indices:
@@ -520,8 +528,19 @@ class Plan:
                     continue
                 if kind is LoopStep:
                     if recorder is not None:
-                        recorder.refuse("a step drives kernels from the host")
-                    step.node.op.run(step.node, env, shapes, queue, pool, taken, self.device)
+                        recorder.refuse("a loop's launches are not recorded")
+                    node = step.node
+                    outs, count = step.loop.run(node, [operand(v) for v in node.inputs[1:]], shapes, queue, pool,
+                                                taken, int(host_value(node.inputs[0])))
+                    env.update(zip(node.outputs, outs))
+                    if node.op.cond is not None:
+                        self._steps_run(node, count, shapes, values)
+                    for var in release_after.get(k, ()):
+                        if recorder is not None:
+                            recorder.give(env[var].buffer)
+                            continue
+                        taken.remove(env[var].buffer)
+                        pool.give(env[var].buffer)
                     continue
                 if kind is ViewStep:
                     node = step.node
@@ -532,6 +551,11 @@ class Plan:
                     continue
                 outs = []
                 for var in step.outputs:
+                    arr = preset.get(var) if preset else None
+                    if arr is not None:
+                        env[var] = arr
+                        outs.append(arr)
+                        continue
                     arr = in_place_target(self._in_place, var, shapes[var], pool) \
                         if in_place and var in self._in_place else None
                     if arr is None and recorder is not None and var not in recorder.fresh:
@@ -576,6 +600,20 @@ class Plan:
             if helpers is not None:
                 helpers.close(completed)
         return flag
+
+    def loops(self):
+        """The compiled loops of this plan's LoopSteps, in launch order."""
+        return [s.loop for s in self.steps if isinstance(s, LoopStep)]
+
+    def _steps_run(self, node, count, shapes, values):
+        """A loop with `until` ran `count` steps: its count output becomes known, and
+        the shapes and host values of everything after it follow (updated in place)."""
+        from .shapes import infer_shapes
+        values[node.outputs[-1]] = np.asarray(count, np.int64)
+        later = self.nodes[self.nodes.index(node) + 1:]
+        new_shapes, new_values = infer_shapes(later, shapes, self.hosted, values)
+        shapes.update(new_shapes)
+        values.update(new_values)
 
     def plan_in_place(self, updates, outputs):
         """Choose the updates written in place (memory.plan_in_place); none when a call

@@ -5,54 +5,10 @@ calls: the nodes that depend on host-known input values (the minibatch index and
 slices it feeds) are evaluated per call, the rest is cached by the shapes it sees."""
 import numpy as np
 
-from ..errors import ClgraphError, node_message
 from ..graph.basic import Constant
+from ..graph.shapes import HOST_VALUE_LIMIT, host_nodes, infer_shapes  # noqa: F401 (re-exported)
 
 __all__ = ["HOST_VALUE_LIMIT", "host_nodes", "infer_shapes", "ShapeCache"]
-
-# a host-computed value larger than this is not worth computing on the host
-HOST_VALUE_LIMIT = 64
-
-
-def host_nodes(nodes, host_inputs=()):
-    """Nodes whose outputs are known on the host before any launch: Shape nodes, and
-    host-evaluable nodes whose inputs are such outputs, integer scalar inputs (the
-    minibatch index of `givens`) or constants."""
-    from_shapes, result = set(host_inputs), set()
-
-    def small_constant(v):
-        return isinstance(v, Constant) and v.data.size <= HOST_VALUE_LIMIT
-
-    for node in nodes:
-        op = node.op
-        if getattr(op, "host_only", False) or (
-                getattr(op, "host_evaluable", False)
-                and all(i in from_shapes or small_constant(i) for i in node.inputs)
-                and (any(i in from_shapes for i in node.inputs) or not op.view)):
-            result.add(node)
-            from_shapes.update(node.outputs)
-    return result
-
-
-def infer_shapes(nodes, known, hosted=frozenset(), known_values=None):
-    """({var: shape}, {var: host value}) for every variable of `nodes` (toposorted),
-    from the shapes of the free variables (and the values of host-known inputs)."""
-    shapes, values = dict(known), dict(known_values or {})
-    for node in nodes:
-        in_shapes = [shapes[i] if i in shapes else _const_shape(i) for i in node.inputs]
-        in_values = [values.get(i, i.data if isinstance(i, Constant) else None) for i in node.inputs]
-        out = node.op.infer_shape(node, in_shapes, in_values)
-        for var, shape in zip(node.outputs, out):
-            shapes[var] = tuple(int(s) for s in shape)
-        if node in hosted:
-            op = node.op
-            outs = op.host_value(node, in_shapes) if op.host_only else op.perform(node, in_values)
-            for var, value in zip(node.outputs, outs):
-                if np.size(value) > HOST_VALUE_LIMIT:
-                    raise ClgraphError(node_message(node, f"{node.op}: a value computed from shapes has "
-                                                          f"{np.size(value)} elements; that is not a shape"))
-                values[var] = np.asarray(value, dtype=var.dtype)
-    return shapes, values
 
 
 class ShapeCache:
@@ -137,8 +93,3 @@ class ShapeCache:
             self._cache.clear()
         self._cache[key] = entry
 
-
-def _const_shape(var):
-    if isinstance(var, Constant):
-        return var.data.shape
-    raise KeyError(var)

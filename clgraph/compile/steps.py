@@ -32,4 +32,9 @@ class HostStep(ViewStep):
 
 
 class LoopStep(ViewStep):
-    __slots__ = ()
+    """A Scan node: `loop` (compile/loop.py) enqueues its compiled step n times."""
+    __slots__ = ("loop",)
+
+    def __init__(self, node, loop):
+        super().__init__(node)
+        self.loop = loop

@@ -3,6 +3,7 @@ import numpy as np
 
 from ..errors import ShapeError, node_message
 from ..graph.basic import Apply
+from ..graph.layout import contiguous_strides
 from ..graph.types import TensorType
 from .base import Op
 
@@ -180,7 +181,6 @@ class Reshape(Op):
         return [self._target(node, shapes[0], values[1])]
 
     def view_of(self, shape, strides, offset, values):
-        from ..runtime.arrays import contiguous_strides
         target = self._target(None, shape, values[1])
         return target, contiguous_strides(target), offset
 

@@ -4,7 +4,7 @@ is computed once, when the function is compiled, by its op's numpy reference
 disappears, and the constant becomes a literal or a tiny upload.
 
 Not folded: ops whose result is not a function of their input values alone (random
-draws, host loops, host-only shape ops, and any op that sets `foldable = False`), nodes
+draws, loops (scan), host-only shape ops, and any op that sets `foldable = False`), nodes
 whose output shapes are unknown or invalid (the call then reports the error at the
 user's line, as without folding) and outputs larger than MAX_ELEMENTS (a big constant
 would cost an upload and memory for what a kernel computes on the fly).
@@ -25,7 +25,7 @@ NEVER_FOLD = frozenset({"philox"})
 
 
 def may_fold(op):
-    return not (op.host_only or getattr(op, "host_loop", False) or op.family in NEVER_FOLD
+    return not (op.host_only or getattr(op, "is_loop", False) or op.family in NEVER_FOLD
                 or getattr(op, "foldable", True) is False)
 
 

@@ -8,7 +8,7 @@ Only for chains that start from values no other kernel fuses: inputs, shared var
 constants, views of them, and the results of row kernels (softmax) or random draws. A
 GEMM's product or a reduction's result gets a reader more from a copy, and would then
 lose the elementwise tail fused into its kernel."""
-from ..compile.fusion import value_readers
+from ..graph.facts import cheap, value_readers
 from ..graph.basic import Apply, toposort
 from ..ops.elemwise import Elemwise
 from ..ops.reduce import Reduce
@@ -50,7 +50,6 @@ def _chain(x):
     connected region ending at x), in topological order; [] when x's producer is not
     one of them, the region is larger than MAX_COPIED or reads a value another kernel
     could fuse (see the module doc)."""
-    from ..compile.fusion import cheap
     found, seen, stack = [], set(), [x]
     while stack:
         v = stack.pop()

@@ -20,7 +20,7 @@ which mean_{A+B}(x) * 0 is not."""
 import numpy as np
 
 from ..graph import trace as _trace
-from ..compile.fusion import value_readers
+from ..graph.facts import value_readers
 from ..graph.basic import toposort
 from ..ops.elemwise import Elemwise
 from ..ops.reduce import Reduce

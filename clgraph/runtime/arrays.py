@@ -1,21 +1,14 @@
 """DeviceArray: a typed, strided window on an OpenCL buffer (offset and strides in
 elements), and a small per-device pool of buffers so repeated calls do not allocate."""
-import functools
 import math
 
 import numpy as np
 
+from ..graph.layout import contiguous_strides
+
 __all__ = ["DeviceArray", "BufferPool", "Holding", "contiguous_strides"]
 
 
-@functools.lru_cache(maxsize=4096)
-def contiguous_strides(shape):
-    """C-order strides in elements of a shape tuple (cached: every call allocates)."""
-    strides, acc = [], 1
-    for n in reversed(shape):
-        strides.append(acc)
-        acc *= n
-    return tuple(reversed(strides))
 
 
 def _low_level_read():

@@ -5,7 +5,7 @@ import numpy as np
 
 from ...graph.types import ctype, literal
 from ...ops.shape import is_contiguous
-from ...runtime.arrays import contiguous_strides
+from ...graph.layout import contiguous_strides
 from .elemwise import build_body, epilogue_body, vector_width
 
 __all__ = ["ReduceKernel"]

@@ -1,0 +1,139 @@
+"""Backpropagation through time: the gradient of a Scan node is a Scan running over
+the stored steps in reverse (the last `truncate_gradient` of them when it is set).
+
+Reverse step t (forward step n-1-t) reads the forward step's inputs (sequence rows, the
+state rows its taps read, the stored outputs, so no forward value is recomputed where
+a gradient rule reads its node's output) and the upstream gradients of the rows it
+wrote. It carries, per fed-back output with taps down to -L, the gradient that later
+steps sent to the L rows before it (`c`: row r - i in c[i]), and per non-sequence the
+sum of its gradient so far. Each step's backward pass is the step graph's vector-
+Jacobian product (gradient.vjp), so the reverse scan is itself differentiable."""
+import numpy as np
+
+from ..errors import GradientError, node_message
+from ..graph.basic import clone_replace
+
+__all__ = ["scan_grad"]
+
+
+def _float(v):
+    return np.dtype(v.dtype).kind == "f"
+
+
+def scan_grad(op, inputs, outputs, output_grads):
+    from ..gradient import vjp
+    from ..tensor import basic as T
+    from ..tensor.shape import stack, zeros
+    from ..tensor.subtensor import set_subtensor, inc_subtensor
+    from .scan import scan
+    if op.cond is not None:
+        raise GradientError(node_message(outputs[0], f"{op}: a loop that stops with until has no gradient in "
+                                                     "clgraph"))
+    n, seqs, inits, nonseqs = op.split(list(inputs))
+    J, M, S = op.n_states, len(op.nitsot_outs), len(seqs)
+    bufs, ys = outputs[:J], outputs[J:J + M]
+    gbufs, gys = output_grads[:J], output_grads[J:J + M]
+    fstates = [j for j in range(J) if _float(bufs[j])]
+    fnonseqs = [w for w in range(len(nonseqs)) if _float(nonseqs[w])]
+    fseqs = [s for s in range(S) if _float(seqs[s])]
+    fnit = [m for m in range(M) if _float(ys[m])]
+    if not (fstates or fnonseqs or fseqs):
+        return [None] * len(inputs)
+    K = n if op.truncate_gradient == -1 else T.minimum(n, op.truncate_gradient)
+
+    # reverse-order sequences: forward rows n-1 .. 0
+    rev = [x[:n][::-1] for x in seqs]
+    n_taps = []
+    for j in range(J):
+        lag = op.lags[j]
+        for k, _ in op.taps[j]:
+            rev.append(bufs[j][lag + k:lag + k + n][::-1])
+        n_taps.append(len(op.taps[j]))
+    rev += [bufs[j][op.lags[j]:op.lags[j] + n][::-1] for j in range(J)]
+    rev += [gbufs[j][op.lags[j]:op.lags[j] + n][::-1] for j in fstates]
+    rev += [y[::-1] for y in ys]
+    rev += [gys[m][::-1] for m in fnit]
+    # (a carry for one row is that row itself: no axis to add per step)
+    carries = [T.zeros_like(inits[j][0] if op.lags[j] == 1 else inits[j]) for j in fstates]
+    accs = [T.zeros_like(nonseqs[w]) for w in fnonseqs]
+
+    def step(*args):
+        args = list(args)
+        take = lambda k: [args.pop(0) for _ in range(k)]  # noqa: E731
+        xs = take(S)
+        taps = [take(c) for c in n_taps]
+        stored = take(J)
+        g_rows = take(len(fstates))
+        stored_y = take(M)
+        g_y = take(len(fnit))
+        cs = take(len(fstates))
+        acc = take(len(fnonseqs))
+        ws = take(len(nonseqs))
+        replace = dict(zip(op.seqs, xs))
+        for t, vals in zip(op.taps, taps):
+            replace.update((v, val) for (_, v), val in zip(t, vals))
+        replace.update(zip(op.nonseqs, ws))
+        fwd = clone_replace(op.state_outs + op.nitsot_outs, replace)
+        gouts = [None] * (J + M)
+        for j, g, c in zip(fstates, g_rows, cs):
+            gouts[j] = g + (c if op.lags[j] == 1 else c[0])
+        for m, g in zip(fnit, g_y):
+            gouts[J + m] = g
+        tap_vals = [v for vals in taps for v in vals]
+        wrt = xs + tap_vals + ws
+        grads = vjp(fwd, gouts, wrt)
+        # the forward values the rules read are the stored rows, not recomputed ones
+        stored_map = {f: s for f, s in zip(fwd, stored + stored_y) if f.owner is not None}
+        present = [g for g in grads if g is not None]
+        present = clone_replace(present, stored_map) if stored_map else present
+        it = iter(present)
+        grads = [next(it) if g is not None else None for g in grads]
+        g_xs, g_taps, g_ws = grads[:S], grads[S:S + len(tap_vals)], grads[S + len(tap_vals):]
+        out = []
+        pos = 0
+        d_taps = []
+        for j in range(J):
+            d_taps.append({k: g for (k, _), g in zip(op.taps[j], g_taps[pos:pos + n_taps[j]])})
+            pos += n_taps[j]
+        for j, c in zip(fstates, cs):
+            lag, d = op.lags[j], d_taps[j]
+            rows = []
+            c = c if lag > 1 else T.dimshuffle(c, "x", *range(c.ndim))
+            for i in range(lag):
+                row = c[i + 1] if i + 1 < lag else None
+                g = d.get(-(i + 1))
+                row = g if row is None else (row if g is None else row + g)
+                rows.append(row if row is not None else T.zeros_like(c[0]))
+            new = stack(rows) if lag > 1 else rows[0]
+            out.append(T.cast(new, c.dtype) if new.dtype != c.dtype else new)
+        for w, a in zip(fnonseqs, acc):
+            g = g_ws[w]
+            out.append(a + g if g is not None else a)
+        for s in fseqs:
+            g = g_xs[s]
+            out.append(g if g is not None else T.zeros_like(xs[s]))
+        return out
+
+    res, _ = scan(step, sequences=rev, outputs_info=carries + accs + [None] * len(fseqs),
+                  non_sequences=list(nonseqs), n_steps=K, name=f"grad_of_{op.name or 'scan'}")
+    res = res if isinstance(res, list) else [res]
+    c_final = res[:len(fstates)]
+    a_final = res[len(fstates):len(fstates) + len(fnonseqs)]
+    gx = res[len(fstates) + len(fnonseqs):]
+    result = [None] * len(inputs)
+    for s, g in zip(fseqs, gx):
+        result[1 + s] = set_subtensor(T.zeros_like(seqs[s])[n - K:n], g[::-1])
+    for j, c in zip(fstates, c_final):
+        lag = op.lags[j]
+        last = c[-1][::-1] if lag > 1 else T.dimshuffle(c[-1], "x", *range(c.ndim - 1))
+        # (row lag - 1 - i of the initial rows gets c[i])
+        if op.truncate_gradient == -1:
+            g0 = gbufs[j][:lag] + last
+        else:
+            start = lag + n - K  # the truncated loop's carry lands on rows start - lag .. start - 1
+            full = inc_subtensor(zeros(bufs[j].shape, bufs[j].dtype)[start - lag:start], last)
+            g0 = gbufs[j][:lag] + full[:lag]
+        result[1 + S + j] = g0
+    for w, a in zip(fnonseqs, a_final):
+        result[1 + S + J + w] = a[-1]
+    return result
