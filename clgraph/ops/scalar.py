@@ -231,8 +231,10 @@ def relu_op(alpha):
         ref = lambda x: np.where(np.asarray(x) > 0, x, (alpha * np.asarray(x)).astype(np.result_type(x, 0.0)))
     def grad(x, z, gz):
         T = _T()
-        # (the slope is chosen per element: constants 1 and alpha would make it float64)
-        return [T.switch(x > 0, gz, gz * alpha if alpha else 0)]
+        # (the slope is chosen per element: constants 1 and alpha would make it float64).
+        # For alpha >= 0, z > 0 exactly where x > 0: reading the output lets a fused
+        # producer (a GEMM epilogue) write only z, not x as well
+        return [T.switch((z if alpha >= 0 else x) > 0, gz, gz * alpha if alpha else 0)]
     return ScalarOp(f"relu_{alpha:g}" if alpha else "relu", 1, expr, ref, grad, key=("relu", alpha))
 
 # onehot(x, i): 1 where the element's flat (C-order) index equals i, else 0; the value

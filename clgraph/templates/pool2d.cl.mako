@@ -1,4 +1,4 @@
-<%page args="name, kernel, mode, n_lead, operands, out_ctype, ws, stride, pad, tiled=False"/>\
+<%page args="name, kernel, mode, n_lead, operands, out_ctype, ws, stride, pad, tiled=False, inside=False"/>\
 <%namespace name="c" file="common.mako"/>\
 <%
     # operands: [(name, ctype)] read from buffers, in order, among x (the input),
@@ -45,7 +45,7 @@
             const long r0 = max(r_start, (long)0), r1 = min(r_end, H);
             const long c0 = max(c_start, (long)0), c1 = min(c_end, W);
 </%def>\
-__kernel void ${name}(const long n,
+__kernel void ${name}(const long planes,
 % for d in range(n_lead):
     const long dim${d},${"".join(" const long %ss%d," % (o, d) for o in ops)}
 % endfor
@@ -58,18 +58,16 @@ __kernel void ${name}(const long n,
 % endfor
     __global ${out_ctype} *restrict out, const long out_off)
 {
-    const long gid = get_global_id(0);
-    if (gid >= n) return;
+    /* a 3-D range (columns, rows, planes of the leading axes): no division for the
+       position in the plane (64-bit divisions, which do not vectorise, dominated) */
 % if kernel == "pool" or tiled:
-    const long oj = gid % OW;
-    long rest = gid / OW;
-    const long oi = rest % OH;
-    rest /= OH;
+    const long oj = get_global_id(0), oi = get_global_id(1), rest = get_global_id(2);
+    if (oj >= OW || oi >= OH || rest >= planes) return;
+    const long gid = (rest * OH + oi) * OW + oj;
 % else:
-    const long w = gid % W;
-    long rest = gid / W;
-    const long h = rest % H;
-    rest /= H;
+    const long w = get_global_id(0), h = get_global_id(1), rest = get_global_id(2);
+    if (w >= W || h >= H || rest >= planes) return;
+    const long gid = (rest * H + h) * W + w;
 % endif
 ${c.unravel("rest", n_lead, dim="dim", idx="i")}\
 % for o in ops:
@@ -83,7 +81,9 @@ ${window_bounds()}\
     for (int a = 0; a < ${WH}; ++a)
         for (int b = 0; b < ${WW}; ++b) {
             const long r = r_start + a, col = c_start + b;
+% if not inside:
             if (r >= r1 || col >= c1) continue;
+% endif
             const ${A} v = (${A})${at("x", "r", "col")};
             const int win = ${beats("v", "m")};
             br = win ? r : br;
@@ -93,20 +93,38 @@ ${window_bounds()}\
     const ${A} gz = (${A})${at("g", "oi", "oj")};
     __global ${out_ctype} *o = out + out_off + rest * H * W;  /* this image's plane */
     const long r_last = oi == OH - 1 ? H : r1, c_last = oj == OW - 1 ? W : c1;
+% if inside:
+    /* the window's cells (constant loops), then the cells after the last windows */
+    for (int a = 0; a < ${WH}; ++a)
+        for (int b = 0; b < ${WW}; ++b)
+            o[(r_start + a) * W + c_start + b] = (r_start + a == br && c_start + b == bc) ? (${out_ctype})gz
+                                                                                       : (${out_ctype})0;
+    for (long r = r_start; r < r_last; ++r)
+        for (long col = (r < r1 ? c1 : c_start); col < c_last; ++col)
+            o[r * W + col] = (${out_ctype})0;
+% else:
     for (long r = r0; r < r_last; ++r)
         for (long col = c0; col < c_last; ++col)
             o[r * W + col] = (r == br && col == bc) ? (${out_ctype})gz : (${out_ctype})0;
+% endif
     }
 % elif kernel == "pool":
     {
 ${window_bounds()}\
 % if mode in ("max", "max_gradgrad"):
+% if inside:
+    ${A} m = -INFINITY;  /* (every window lies inside the image: no pad, ignore_border) */
+% else:
     ${A} m = (${A})${at("x", "r0", "c0")};  /* the first real cell */
+% endif
 % if mode == "max_gradgrad":
     long br = r0, bc = c0;
 % endif
+% if not inside:
     if (r_start >= 0 && r_start + ${WH} <= H && c_start >= 0 && c_start + ${WW} <= W) {
-        /* the whole window is inside the image: no bounds to test */
+        /* the whole window is inside the image: no bounds to test (a branch PoCL does
+           not vectorise well: where every window is inside, there is none) */
+% endif
         for (int a = 0; a < ${WH}; ++a)
             for (int b = 0; b < ${WW}; ++b) {
                 const ${A} v = (${A})${at("x", "r_start + a", "c_start + b")};
@@ -117,6 +135,7 @@ ${window_bounds()}\
 % endif
                 m = ${beats("v", "m")} ? v : m;
             }
+% if not inside:
     } else {
         for (int a = 0; a < ${WH}; ++a)
             for (int b = 0; b < ${WW}; ++b) {
@@ -129,6 +148,7 @@ ${window_bounds()}\
                 m = ${beats("v", "m")} ? v : m;
             }
     }
+% endif
 % if mode == "max":
     out[out_off + gid] = (${out_ctype})m;
 % else:
@@ -136,10 +156,13 @@ ${window_bounds()}\
 % endif
 % else:
     ${A} s = 0;
+% if not inside:
     if (r_start >= 0 && r_start + ${WH} <= H && c_start >= 0 && c_start + ${WW} <= W) {
+% endif
         for (int a = 0; a < ${WH}; ++a)
             for (int b = 0; b < ${WW}; ++b)
                 s += (${A})${at("x", "r_start + a", "c_start + b")};
+% if not inside:
     } else {
         for (int a = 0; a < ${WH}; ++a)
             for (int b = 0; b < ${WW}; ++b) {
@@ -148,6 +171,7 @@ ${window_bounds()}\
                     s += (${A})${at("x", "r", "col")};
             }
     }
+% endif
 % if mode == "sum":
     out[out_off + gid] = s;
 % elif mode == "average_inc_pad":
@@ -177,13 +201,16 @@ ${window_bounds()}\
             /* this cell gets gz if it is the first maximum: no earlier real cell of the
                window (row-major) is one */
             int first = ${is_max("v", "m")};
+% if not inside:
             if (r_start >= 0 && r_start + ${WH} <= H && c_start >= 0 && c_start + ${WW} <= W) {
+% endif
                 for (int a = 0; a < ${WH}; ++a)
                     for (int b = 0; b < ${WW}; ++b) {
                         const long r = r_start + a, col = c_start + b;
                         const ${ct["x"]} u = ${at("x", "r", "col")};
                         first = (${is_max("u", "m")} && (r < h || (r == h && col < w))) ? 0 : first;
                     }
+% if not inside:
             } else {
                 for (int a = 0; a < ${WH}; ++a)
                     for (int b = 0; b < ${WW}; ++b) {
@@ -193,6 +220,7 @@ ${window_bounds()}\
                         first = ${is_max("u", "m")} ? 0 : first;
                     }
             }
+% endif
             acc += first ? (${A})${at("g", "oi", "oj")} : (${A})0;
 % elif mode == "sum":
             acc += (${A})${at("g", "oi", "oj")};

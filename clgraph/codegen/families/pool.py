@@ -37,7 +37,7 @@ class PoolKernel:
         self.kwargs = dict(name=name, kernel=op.kernel, mode=op.mode, n_lead=self.n_lead,
                            operands=[(n, ctype(v.dtype)) for n, v in zip(self.names, self.buffer_inputs)],
                            out_ctype=ctype(out.dtype), ws=op.ws, stride=op.stride, pad=op.pad,
-                           tiled=self.tiled)
+                           tiled=self.tiled, inside=op.pad == (0, 0) and op.ignore_border)
 
     def render_kwargs(self):
         return self.kwargs
@@ -54,9 +54,14 @@ class PoolKernel:
         def strides(n, arr):  # 0 along an axis the operand broadcasts over
             return [0 if s == 1 and t != 1 else st for s, t, st in zip(arr.shape, full[n], arr.strides)]
         st = {n: strides(n, a) for n, a in zip(self.names, in_arrays)}
-        # work-items: one per output cell, per input cell ('grad'), or per window (tiled)
-        count = int(np.prod(pooled, dtype=np.int64)) if self.tiled else out.size
-        args = [i64(count)]
+        # work-items: one per output cell, per input cell ('grad'), or per window (tiled),
+        # as (columns, rows, planes); groups of 8 along a row: PoCL vectorises those
+        grid = pooled if op.kernel == "pool" or self.tiled else x_shape
+        planes = int(np.prod(grid[:-2], dtype=np.int64))
+        gsize = (-(-grid[-1] // 8) * 8, grid[-2], planes)
+        if 0 in gsize:
+            gsize = (8, 1, 1)  # (nothing to compute: one group that returns at once)
+        args = [i64(planes)]
         for d in range(self.n_lead):
             args += [i64(x_shape[d])] + [i64(st[n][d]) for n in self.names]
         args += [i64(v) for v in x_shape[-2:] + pooled[-2:]]
@@ -65,4 +70,4 @@ class PoolKernel:
         for a in in_arrays:
             args += [a.buffer, i64(a.offset)]
         args += [out.buffer, i64(out.offset)]
-        return count, None, args
+        return gsize, (8, 1, 1), args
