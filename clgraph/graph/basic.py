@@ -236,8 +236,13 @@ def clone_replace(outputs, replace):
         new_inputs = [memo.get(i, i) for i in node.inputs]
         if all(a is b for a, b in zip(new_inputs, node.inputs)):
             continue
-        with _trace.inherit(node.trace):
-            new = node.op.make_node(*new_inputs)
+        if all(a.type == b.type for a, b in zip(new_inputs, node.inputs)):
+            # same input types, same output types: redoing the type rule could lose a
+            # static pattern that was given, not derived (a reshape's broadcastable axes)
+            new = Apply(node.op, new_inputs, [o.type for o in node.outputs], trace=node.trace)
+        else:
+            with _trace.inherit(node.trace):
+                new = node.op.make_node(*new_inputs)
         for old_out, new_out in zip(node.outputs, new.outputs):
             memo[old_out] = new_out
     return [memo.get(o, o) for o in outputs]

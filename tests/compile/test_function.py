@@ -235,3 +235,19 @@ def test_bad_inputs_to_function():
     with pytest.raises(TypeError, match="truth value"):
         if x:
             pass
+
+
+def test_givens_keep_a_reshape_s_given_pattern():
+    """Cloning for givens keeps types that were given rather than derived: the gradient
+    of an alloc with a length-1 axis reshapes back to that pattern (an UpSampling layer
+    trained by Keras' fit, which binds its data through givens)."""
+    import clgraph.tensor as T
+    x, z = T.tensor4("x"), T.tensor4("z")
+    w = clgraph.shared(np.float32(1.5))
+    e = (x * w).dimshuffle(0, 1, 2, "x", 3, "x")
+    a = T.alloc(e, x.shape[0], x.shape[1], x.shape[2], 1, x.shape[3], 2)
+    cost = T.sqr(a.reshape((x.shape[0], x.shape[1], x.shape[2], x.shape[3] * 2))).sum()
+    f = clgraph.function([z], cost, updates=[(w, w - 0.01 * clgraph.grad(cost, w))], givens={x: z * 1})
+    v = np.random.default_rng(0).normal(size=(2, 3, 2, 4)).astype("float32")
+    np.testing.assert_allclose(f(v), 2 * ((1.5 * v) ** 2).sum(), rtol=1e-5)
+    np.testing.assert_allclose(w.get_value(), 1.5 - 0.01 * 4 * 1.5 * (v ** 2).sum(), rtol=1e-5)
