@@ -19,6 +19,7 @@ from ..config import config
 from ..errors import (ClgraphError, DTypeError, InputError, MissingInputError, ShapeError, UnusedInputError,
                       node_message)
 from ..graph.basic import Constant, Variable, ancestors, as_variable, clone_replace
+from ..ops.shape import Reshape
 from ..rewrite import rewrite
 from ..runtime import device as _device
 from ..runtime.arrays import Holding, materialize
@@ -503,8 +504,14 @@ def _int_range(dtype):
 
 def _own_buffer(var):
     """An update must end in a buffer of its own, laid out contiguously: a view gets
-    an explicit copy kernel (free variables and kernel results need none)."""
-    if var.owner is not None and var.owner.op.view:
+    an explicit copy kernel (free variables and kernel results need none), except a
+    reshape of a kernel result, which is that result's own contiguous buffer (conv2d's
+    NCHW result is its product reshaped: no 6 MB copy per call)."""
+    node = var.owner
+    if node is not None and node.op.view:
+        src = node.inputs[0].owner
+        if isinstance(node.op, Reshape) and src is not None and not src.op.view and len(src.outputs) == 1:
+            return var
         from ..tensor.basic import identity
         return identity(var)
     return var

@@ -40,3 +40,18 @@ def test_returned_and_exchanged_old_values(rng):
     np.testing.assert_allclose(f(), b0 * 2)
     np.testing.assert_allclose(a.get_value(), (a0 + 1) * 2)
     np.testing.assert_allclose(b.get_value(), b0 * 2 + 1)
+
+
+def test_an_update_that_is_a_reshape_of_a_kernel_result_needs_no_copy(rng):
+    """conv2d's result is its product reshaped: as an update it is that product's own
+    buffer (no copy kernel), and later calls and a second shared variable stay right."""
+    import clgraph.tensor as T
+    a = clgraph.shared(rng.normal(size=(6, 4)).astype("float32"))
+    b = clgraph.shared(rng.normal(size=(4, 10)).astype("float32"))
+    out = clgraph.shared(np.zeros((3, 2, 10), "float32"))
+    f = clgraph.function([], [], updates=[(out, T.dot(a, b).reshape((3, 2, 10))), (a, a * 2)])
+    assert [k.name.split("_", 1)[1] for k in f.kernels].count("identity") == 0
+    for _ in range(3):
+        before = a.get_value()
+        f()
+        np.testing.assert_allclose(out.get_value(), (before @ b.get_value()).reshape(3, 2, 10), rtol=1e-5)
