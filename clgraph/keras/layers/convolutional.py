@@ -192,6 +192,21 @@ def _accepts_dim_ordering(fn):
 
 # -- convolutions -------------------------------------------------------------------------------
 
+def spatial_axes(rank, dim_ordering):
+    """The axes an image layer slides over: steps for 1-D, rows and columns for 2-D."""
+    if rank == 1:
+        return (1,)
+    return (2, 3) if dim_ordering == "th" else (1, 2)
+
+
+def describe_input(rank, dim_ordering, features):
+    """The input layout an image layer expects, for its error messages."""
+    if rank == 1:
+        return f"(samples, steps, {features})"
+    return "(samples, channels, rows, cols) for dim_ordering 'th'" if dim_ordering == "th" else \
+        "(samples, rows, cols, channels) for dim_ordering 'tf'"
+
+
 class _Conv(Layer):
     """What Convolution1D/2D share. Subclasses parse their arguments and call _setup."""
 
@@ -234,15 +249,10 @@ class _Conv(Layer):
         return 1 if (self._rank == 2 and self.dim_ordering == "th") else self._rank + 1
 
     def _spatial_axes(self):
-        if self._rank == 1:
-            return (1,)
-        return (2, 3) if self.dim_ordering == "th" else (1, 2)
+        return spatial_axes(self._rank, self.dim_ordering)
 
     def _describe(self):
-        if self._rank == 1:
-            return "(samples, steps, channels)"
-        return "(samples, channels, rows, cols) for dim_ordering 'th'" if self.dim_ordering == "th" else \
-            "(samples, rows, cols, channels) for dim_ordering 'tf'"
+        return describe_input(self._rank, self.dim_ordering, "channels")
 
     @property
     def W_shape(self):
@@ -659,7 +669,7 @@ class _Spatial(Layer):
                              f"output of shape {_shape_str(shape)}")
 
     def _axes(self, ndim):
-        return (1,) if self._rank == 1 else ((2, 3) if self.dim_ordering == "th" else (1, 2))
+        return spatial_axes(self._rank, self.dim_ordering)
 
     def _ordering_config(self):
         return {"dim_ordering": self.dim_ordering} if self._rank == 2 else {}

@@ -17,7 +17,8 @@ from clgraph.tensor.signal.pool import pool_2d
 
 from .. import backend as K
 from ..engine.base_layer import Layer, layer_label
-from .convolutional import _border_mode, _ints, _static, conv_output_length, pad_tensor, same_pads
+from .convolutional import (_border_mode, _ints, _static, conv_output_length, describe_input, pad_tensor, same_pads,
+                            spatial_axes)
 from .core import _pick, _shape_str
 
 __all__ = ["MaxPooling1D", "AveragePooling1D", "MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling1D",
@@ -75,15 +76,10 @@ class _Pooling(Layer):
         self._lengths_seen = set()
 
     def _spatial_axes(self):
-        if self._rank == 1:
-            return (1,)
-        return (2, 3) if self.dim_ordering == "th" else (1, 2)
+        return spatial_axes(self._rank, self.dim_ordering)
 
     def _describe(self):
-        if self._rank == 1:
-            return "(samples, steps, features)"
-        return "(samples, channels, rows, cols) for dim_ordering 'th'" if self.dim_ordering == "th" else \
-            "(samples, rows, cols, channels) for dim_ordering 'tf'"
+        return describe_input(self._rank, self.dim_ordering, "features")
 
     def assert_input_compatibility(self, input_shape):
         ndim = self._rank + 2
@@ -182,16 +178,12 @@ class _GlobalPooling(Layer):
             if self._rank == 2 else "tf"
 
     def _spatial_axes(self):
-        if self._rank == 1:
-            return (1,)
-        return (2, 3) if self.dim_ordering == "th" else (1, 2)
+        return spatial_axes(self._rank, self.dim_ordering)
 
     def assert_input_compatibility(self, input_shape):
         ndim = self._rank + 2
         if not isinstance(input_shape, tuple) or len(input_shape) != ndim:
-            desc = "(samples, steps, features)" if self._rank == 1 else \
-                "(samples, channels, rows, cols) for dim_ordering 'th'" if self.dim_ordering == "th" else \
-                "(samples, rows, cols, channels) for dim_ordering 'tf'"
+            desc = describe_input(self._rank, self.dim_ordering, "features")
             raise ValueError(f"{layer_label(self)}: expected an input of rank {ndim} {desc}, got shape "
                              f"{_shape_str(input_shape) if isinstance(input_shape, tuple) else input_shape}")
 
@@ -220,22 +212,21 @@ class GlobalAveragePooling2D(_GlobalPooling):
     _mode = "avg"
 
 
-class GlobalMaxPooling1D(_GlobalPooling):
-    """(samples, steps, features) -> (samples, features): the maximum over the steps."""
+class _GlobalPooling1D(_GlobalPooling):
     _rank = 1
+
+    def __init__(self, **kwargs):
+        super().__init__(None, **kwargs)
+
+
+class GlobalMaxPooling1D(_GlobalPooling1D):
+    """(samples, steps, features) -> (samples, features): the maximum over the steps."""
     _mode = "max"
 
-    def __init__(self, **kwargs):
-        super().__init__(None, **kwargs)
 
-
-class GlobalAveragePooling1D(_GlobalPooling):
+class GlobalAveragePooling1D(_GlobalPooling1D):
     """(samples, steps, features) -> (samples, features): the mean over the steps."""
-    _rank = 1
     _mode = "avg"
-
-    def __init__(self, **kwargs):
-        super().__init__(None, **kwargs)
 
 
 # Keras 2's short names (the same classes; configs keep the Keras 1 names)
