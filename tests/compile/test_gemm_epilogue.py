@@ -7,6 +7,7 @@ import pytest
 import clgraph
 import clgraph.tensor as T
 from clgraph.codegen.families.gemm import GemmKernel
+from clgraph.ops.blas import Dot
 
 
 @pytest.fixture(params=["cpu", "gpu"])
@@ -132,3 +133,32 @@ def test_vector_epilogue_matches_numpy(dtype, z_layout, rng):
     tol = 1e-5 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(got[0], hv * (zv.T if z_layout == "transposed" else zv), rtol=tol, atol=tol)
     np.testing.assert_allclose(got[1], 1 - hv * hv, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("fold", [False, True])
+def test_epilogue_of_a_product_with_a_kept_batch_axis(fold, kind, rng):
+    """A batched product (a convolution's: one matrix times each image's columns) runs
+    its tail in the epilogue too, its operands read at the batch index: a per-image and
+    per-row operand, a full one, and two results. With `fold`, B is the shared matrix, so
+    the batch axis folds into rows, and so must the operands."""
+    nb, m, k, n = 3, 7, 5, 11
+    a3, b2 = T.ftensor3("a3"), T.fmatrix("b2")
+    if fold:
+        av, bv = rng.normal(size=(nb, m, k)).astype("float32"), rng.normal(size=(k, n)).astype("float32")
+        prod = T.dot(a3, b2)
+        want_prod = av @ bv
+    else:
+        bv, av = rng.normal(size=(m, k)).astype("float32"), rng.normal(size=(nb, k, n)).astype("float32")
+        prod = Dot(0)(b2.dimshuffle("x", 0, 1), a3)
+        want_prod = bv[None] @ av
+    rowb, full = T.fmatrix("rowb"), T.ftensor3("full")
+    rv = rng.normal(size=(nb, m)).astype("float32")
+    fv = rng.normal(size=(nb, m, n)).astype("float32")
+    pre = prod + rowb.dimshuffle(0, 1, "x")
+    outs = [T.nnet.relu(pre) * full, T.tanh(pre)]
+    f = clgraph.function([a3, b2, rowb, full], outs)
+    assert [k.name.split("_", 1)[1] for k in f.kernels] == ["gemm"], [k.name for k in f.kernels]
+    got = f(av, bv, rv, fv)
+    pre_v = want_prod + rv[:, :, None]
+    np.testing.assert_allclose(got[0], np.maximum(pre_v, 0) * fv, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got[1], np.tanh(pre_v), rtol=1e-5, atol=1e-5)
