@@ -155,6 +155,12 @@ class Container(Layer):
         outs = [shapes[_key(t)] for t in self.outputs]
         return outs[0] if len(outs) == 1 else outs
 
+    def reset_states(self):
+        """Zero the states of the stateful layers (Keras 1's model.reset_states())."""
+        for layer in self.layers:
+            if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+                layer.reset_states()
+
     # -- weights ---------------------------------------------------------------------------------
     @property
     def trainable_weights(self):

@@ -192,17 +192,19 @@ class Model(Container):
             with K.learning_phase_scope(0) as scope:
                 outputs, masks = self.run_graph(self.inputs)
                 results = self._loss_graph(outputs, masks, scope)
-            self._test_function = self._step(self.inputs + self.targets + self.sample_weights, results, [],
-                                             "test")
+            # stateful recurrent layers carry their state in evaluation too (Keras 1)
+            self._test_function = self._step(self.inputs + self.targets + self.sample_weights, results,
+                                             getattr(scope, "state_updates", []), "test")
         return self._test_function
 
     def _make_predict_function(self):
         if getattr(self, "_predict_function", None) is None:
             if not self.outputs:
                 raise RuntimeError(f"{layer_label(self)}: the model has no layers yet")
-            with K.learning_phase_scope(0):
+            with K.learning_phase_scope(0) as scope:
                 outputs, _ = self.run_graph(self.inputs)
-            self._predict_function = self._step(self.inputs, outputs, [], "predict")
+            self._predict_function = self._step(self.inputs, outputs, getattr(scope, "state_updates", []),
+                                                "predict")
         return self._predict_function
 
     @property

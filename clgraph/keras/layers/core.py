@@ -1,4 +1,4 @@
-"""Keras 1 core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector."""
+"""Keras 1 core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector, Masking."""
 import numpy as np
 
 import clgraph.tensor as T
@@ -7,7 +7,7 @@ from .. import activations, constraints, initializations, regularizers
 from .. import backend as K
 from ..engine.base_layer import Layer, layer_label
 
-__all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector"]
+__all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector", "Masking"]
 
 
 def _pick(owner, old_name, old_value, new_name, kwargs, default):
@@ -254,3 +254,24 @@ class RepeatVector(Layer):
 
     def get_config(self):
         return dict(super().get_config(), n=self.n)
+
+
+class Masking(Layer):
+    """Masks the time steps whose features all equal mask_value: (samples, timesteps,
+    features) -> the same, with those steps zeroed and the mask `any(x != mask_value)`
+    passed on (recurrent layers carry their state over masked steps)."""
+
+    def __init__(self, mask_value=0., **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = float(mask_value)
+        self.supports_masking = True
+
+    def compute_mask(self, x, mask=None):
+        return T.sum(T.neq(x, self.mask_value), axis=-1) > 0
+
+    def call(self, x, mask=None):
+        keep = T.cast(self.compute_mask(x), x.dtype)
+        return x * keep.dimshuffle(*range(x.ndim - 1), "x")
+
+    def get_config(self):
+        return dict(super().get_config(), mask_value=self.mask_value)
