@@ -9,7 +9,8 @@ from ..config import config
 from ..errors import ClgraphError
 from ..graph import trace as _trace
 from ..graph.basic import Apply, toposort
-from . import canonical, constant_fold, conv_epilogue, lift, merge, prologues, reductions, simplify, stabilize, views
+from . import (canonical, constant_fold, conv_epilogue, lift, merge, prologues, reductions, scan_hoist, simplify,
+               stabilize, views)
 
 
 def rebuild(old, inputs):
@@ -61,6 +62,10 @@ PASSES = [
     # one node per distinct computation, one Constant per distinct value: first, so every
     # later pass visits each subexpression once and sees x - x as one variable twice
     ("merge", merge.merge),
+    # a loop step's products that read only sequences and non-sequences (x_t . W + b)
+    # become one op over all steps outside the loop, read back as a new sequence: one
+    # large GEMM instead of one per step. Early, so the passes below see the new nodes
+    ("scan_hoist", _rules(scan_hoist.hoist)),
     # small all-constant subgraphs become Constants (numpy reference), before the
     # algebraic rules, which look for constant operands such as the 1 in x * (3 - 2)
     ("constant_fold", constant_fold.fold),

@@ -11,7 +11,7 @@ Jacobian product (gradient.vjp), so the reverse scan is itself differentiable.""
 import numpy as np
 
 from ..errors import GradientError, node_message
-from ..graph.basic import clone_replace
+from ..graph.basic import Variable, clone_replace
 
 __all__ = ["scan_grad"]
 
@@ -72,7 +72,10 @@ def scan_grad(op, inputs, outputs, output_grads):
         replace = dict(zip(op.seqs, xs))
         for t, vals in zip(op.taps, taps):
             replace.update((v, val) for (_, v), val in zip(t, vals))
-        replace.update(zip(op.nonseqs, ws))
+        # (independent stand-ins: two non-sequences may be one value and a view of it, b and
+        # b[None, :], and a gradient w.r.t. one must not flow into the other)
+        wp = [Variable(w.type, name=w.name) for w in ws]
+        replace.update(zip(op.nonseqs, wp))
         fwd = clone_replace(op.state_outs + op.nitsot_outs, replace)
         gouts = [None] * (J + M)
         for j, g, c in zip(fstates, g_rows, cs):
@@ -80,12 +83,12 @@ def scan_grad(op, inputs, outputs, output_grads):
         for m, g in zip(fnit, g_y):
             gouts[J + m] = g
         tap_vals = [v for vals in taps for v in vals]
-        wrt = xs + tap_vals + ws
+        wrt = xs + tap_vals + wp
         grads = vjp(fwd, gouts, wrt)
         # the forward values the rules read are the stored rows, not recomputed ones
         stored_map = {f: s for f, s in zip(fwd, stored + stored_y) if f.owner is not None}
         present = [g for g in grads if g is not None]
-        present = clone_replace(present, stored_map) if stored_map else present
+        present = clone_replace(present, {**stored_map, **dict(zip(wp, ws))})
         it = iter(present)
         grads = [next(it) if g is not None else None for g in grads]
         g_xs, g_taps, g_ws = grads[:S], grads[S:S + len(tap_vals)], grads[S + len(tap_vals):]
