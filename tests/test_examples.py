@@ -52,3 +52,27 @@ def test_digits_cnn_example():
     out = run_example("digits_cnn.py", "--verbose", "0")
     assert "convolution2d_1 (Convolution2D)" in out and "Total params: 76,522" in out
     assert float(out.split("Test accuracy:")[1].split()[0]) >= 0.97, out
+
+
+def test_scan_tutorial_example():
+    """Powers, the polynomial and a tanh RNN trained through scan (BPTT checked against
+    finite differences inside the example)."""
+    out = run_example("scan_tutorial.py", "--epochs", "200")
+    assert "A ** 2 for A = 0..9: [ 0.  1.  4.  9. 16. 25. 36. 49. 64. 81.]" in out
+    assert "1 + 0 x + 2 x^2 at x = 3: 19.0" in out
+    assert "finite differences" in out
+    assert float(out.split("final rnn cost:")[1].split()[0]) < 0.05, out
+
+
+def test_lstm_addition_example():
+    """The LSTM solves the adding problem: test mse far below the 0.167 of the mean."""
+    out = run_example("lstm_addition.py", "--epochs", "8", "--samples", "3000")
+    assert "epoch   8: train mse" in out
+    assert float(out.split("final test mse:")[1].split()[0]) < 0.02, out
+
+
+def test_sentiment_lstm_example():
+    """Embedding(mask_zero=True) + LSTM on the synthetic reviews: >= 90 % test accuracy."""
+    out = run_example("sentiment_lstm.py", "--epochs", "4")
+    assert "embedding_1 (Embedding)" in out and "lstm_1 (LSTM)" in out
+    assert float(out.split("Test accuracy:")[1].split()[0]) >= 0.90, out
