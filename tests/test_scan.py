@@ -115,6 +115,41 @@ def test_until_stops_early():
     np.testing.assert_array_equal(clgraph.function([], out2)(), [1, 2, 3, 4])
 
 
+def test_until_called_again():
+    """A loop with until is never replayed from a recording (its length is only known
+    after it ran): each call runs it again, with this call's input."""
+    x = T.scalar("x")
+    out, _ = clgraph.scan(lambda p: (p * 2, clgraph.scan_until(p * 2 > 40)), outputs_info=x, n_steps=100)
+    f = clgraph.function([x], out)
+    for start, want in ((1.0, [2, 4, 8, 16, 32, 64]), (5.0, [10, 20, 40, 80]), (1.0, [2, 4, 8, 16, 32, 64])):
+        np.testing.assert_array_equal(f(np.float32(start)), want)
+
+
+def test_replayed_training_calls_run_the_loop(rng):
+    """An RNN trained by BPTT with updates: calls after the first replay the recorded
+    launches around the forward and the reverse loop (compile/replay.py); each call's
+    cost matches numpy with the weights the previous calls left."""
+    X, y = T.tensor3("X"), T.matrix("y")
+    W = clgraph.shared(f32(rng, 4, 8, scale=0.3), name="W")
+    U = clgraph.shared(f32(rng, 8, 8, scale=0.3), name="U")
+    hs, _ = clgraph.scan(lambda x, h: T.tanh(T.dot(x, W) + T.dot(h, U)), sequences=X,
+                         outputs_info=T.zeros((X.shape[1], 8)))
+    cost = ((hs[-1] - y) ** 2).mean()
+    gW, gU = clgraph.grad(cost, [W, U])
+    f = clgraph.function([X, y], cost, updates=[(W, W - 0.1 * gW), (U, U - 0.1 * gU)])
+
+    def numpy_cost(xv, yv):
+        h = np.zeros((xv.shape[1], 8), np.float32)
+        for xt in xv:
+            h = np.tanh(xt @ W.get_value() + h @ U.get_value())
+        return ((h - yv) ** 2).mean()
+    for _ in range(4):
+        xv, yv = f32(rng, 6, 3, 4), f32(rng, 3, 8)
+        want = numpy_cost(xv, yv)
+        np.testing.assert_allclose(f(xv, yv), want, rtol=1e-5)
+    assert [r is not None for r in f._replays.values()] == [True]  # replayed, not refused
+
+
 def test_several_outputs_and_a_none_output(rng):
     x, h0 = T.matrix("x"), T.vector("h0")
 

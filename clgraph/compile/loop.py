@@ -59,18 +59,20 @@ class Loop:
             self._constants = {c: pool.upload(queue, c.data) for c in self.plan.constants()}
         return self._constants
 
-    def run(self, node, ins, shapes, queue, pool, taken, n):
+    def run(self, node, ins, shapes, queue, pool, taken, n, outs=None):
         """Enqueue the loop; `ins` are the node's inputs after n_steps (DeviceArrays),
-        `n` the number of steps. Returns the outer output arrays and, with `until`, the
-        number of steps run."""
+        `n` the number of steps, `outs` the output arrays when the caller gives them (a
+        replayed call: compile/replay.py). Returns the outer output arrays and, with
+        `until`, the number of steps run."""
         import pyopencl as cl
         op, plan = self.op, self.plan
         _, seqs, inits, nonseqs = op.split([None] + list(ins))
-        outs = []
-        for var in node.outputs[:len(node.outputs) - (op.cond is not None)]:
-            arr = pool.alloc(shapes[var], var.dtype)
-            taken.append(arr.buffer)
-            outs.append(arr)
+        if outs is None:
+            outs = []
+            for var in node.outputs[:len(node.outputs) - (op.cond is not None)]:
+                arr = pool.alloc(shapes[var], var.dtype)
+                taken.append(arr.buffer)
+                outs.append(arr)
         states, nitsots = outs[:op.n_states], outs[op.n_states:]
         for init, buf in zip(inits, states):  # the initial rows
             if init.size:

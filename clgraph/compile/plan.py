@@ -527,11 +527,16 @@ class Plan:
                 if kind is HostStep:
                     continue
                 if kind is LoopStep:
-                    if recorder is not None:
-                        recorder.refuse("a loop's launches are not recorded")
                     node = step.node
-                    outs, count = step.loop.run(node, [operand(v) for v in node.inputs[1:]], shapes, queue, pool,
-                                                taken, int(host_value(node.inputs[0])))
+                    ins, n, outs = [operand(v) for v in node.inputs[1:]], int(host_value(node.inputs[0])), None
+                    if recorder is not None and node.op.cond is not None:
+                        recorder.refuse("a loop with until (the shapes after it change)")
+                    elif getattr(recorder, "record_loop", None) is not None:  # (an outer call's Replay)
+                        outs = [recorder.alloc(shapes[v], v.dtype) for v in node.outputs]
+                        recorder.record_loop(step, ins, n, outs)
+                    elif recorder is not None:
+                        recorder.refuse("a nested loop")
+                    outs, count = step.loop.run(node, ins, shapes, queue, pool, taken, n, outs)
                     env.update(zip(node.outputs, outs))
                     if node.op.cond is not None:
                         self._steps_run(node, count, shapes, values)

@@ -25,6 +25,7 @@ __all__ = ["Replay", "Memo"]
 
 # where a patched argument comes from on each call
 SHARED, INPUT, FRESH, OFFSET = range(4)
+_LOOP = object()  # the "kernel" of a loop's entry in Replay.launches
 
 
 class Memo(dict):
@@ -112,6 +113,23 @@ class Replay:
                     self.refuse(f"{step.name} takes a moving view without its offset")
                 patches.append((pos + 1, OFFSET, var))
         self.launches.append((kernel, gsize, lsize, args, tuple(patches)))
+
+    def record_loop(self, step, ins, n, outs):
+        """Note a loop (compile/loop.py): a replayed call runs it again, with this call's
+        buffers for its inputs and the replay's own for its outputs (its steps replay
+        their own launches). Not for a loop whose length or inputs move with host values
+        (nor, see Plan.enqueue, for one with `until`)."""
+        node = step.node
+        if node.inputs[0] in self.dynamic or node.inputs[0] in self.plan.host_input_set:
+            self.refuse("a loop whose length is a host value that changes between calls")
+        patches = []
+        for pos, var in enumerate(node.inputs[1:]):
+            if var in self.moving_vars:
+                self.refuse("a loop reads a view that moves with host values")
+            source = self._source(self.base.get(var, var))
+            if source is not None:
+                patches.append((pos,) + source)
+        self.launches.append((_LOOP, step, n, [list(ins), outs], tuple(patches)))
 
     def _source(self, base):
         """(kind, key) of a buffer that changes between calls; None for a fixed one."""
@@ -231,6 +249,9 @@ class Replay:
         import pyopencl as cl
         enqueue, owner, fresh = cl.enqueue_nd_range_kernel, self.plan.arg_owner, self.fresh_buffers[parity]
         for kernel, gsize, lsize, args, patches in self.launches:
+            if kernel is _LOOP:
+                self._run_loop(queue, gsize, lsize, args, patches, inputs, fresh)
+                continue
             every = owner.get(kernel) is not args
             for pos, kind, key in patches:
                 if kind == OFFSET:
@@ -247,6 +268,16 @@ class Replay:
                 kernel.set_args(*args)
                 owner[kernel] = args
             enqueue(queue, kernel, gsize, lsize)
+
+    def _run_loop(self, queue, step, n, arrays, patches, inputs, fresh):
+        ins, outs = arrays
+        for pos, kind, key in patches:
+            rec = ins[pos]
+            buf = key.container.buffer if kind == SHARED else fresh[key] if kind == FRESH else inputs[key]
+            if rec.buffer is not buf:
+                ins[pos] = DeviceArray(buf, rec.shape, rec.dtype, rec.offset, rec.strides)
+        shapes = {v: a.shape for v, a in zip(step.node.outputs, outs)}
+        step.loop.run(step.node, ins, shapes, queue, self.pool, [], n, outs)
 
     def array_known(self, var):
         """Whether array() gives `var` (not a value computed on the host)."""
