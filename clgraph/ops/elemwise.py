@@ -14,10 +14,15 @@ from .shape import DimShuffle
 __all__ = ["Elemwise"]
 
 
-def _dummy(var):
+def _dummy(var, all_weak=False):
     """What decides numpy's result dtype: the Python value for a weak constant (NEP 50),
-    a 0-d array otherwise."""
+    a 0-d array otherwise. Among weak constants only, a float one that has already
+    taken a dtype keeps it: the exponent of x ** 2's gradient, 2 - 1 with the 2 taken
+    as float32 from x, stays float32 (as a Python float it would be float64, and the
+    whole gradient would run in double)."""
     if isinstance(var, Constant) and var.weak:
+        if all_weak and np.dtype(var.dtype).kind == "f":
+            return np.zeros((), var.dtype)
         return var.data.item()
     return np.zeros((), var.dtype)
 
@@ -46,7 +51,8 @@ class Elemwise(Op):
         if len(inputs) != sop.nin:
             raise TypeError(f"{sop.name} takes {sop.nin} inputs, got {len(inputs)}")
         inputs = [as_variable(i) for i in inputs]
-        args = [_dummy(v) for v in inputs]
+        all_weak = all(isinstance(v, Constant) and v.weak for v in inputs)
+        args = [_dummy(v, all_weak) for v in inputs]
         where = _trace.capture()
         described = ", ".join(v.dtype + (" (Python number)" if isinstance(v, Constant) and v.weak else "")
                               for v in inputs)

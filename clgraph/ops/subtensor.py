@@ -152,7 +152,9 @@ class Subtensor(Op):
     def grad(self, inputs, outputs, output_grads):
         from ..tensor import basic as T
         x, indices = inputs[0], inputs[1:]
-        gx = IncSubtensor(self.idx_list, set_instead_of_inc=False)(T.zeros_like(x), output_grads[0], *indices)
+        # (a gradient has its variable's shape: here the region's)
+        gx = IncSubtensor(self.idx_list, set_instead_of_inc=False, fits=True)(T.zeros_like(x), output_grads[0],
+                                                                               *indices)
         return [gx] + [None] * len(indices)
 
 
@@ -160,10 +162,12 @@ class IncSubtensor(Op):
     """A copy of x with x[idx] incremented by (or set to) y, broadcast as numpy does."""
 
     family = "incsubtensor"
-    __props__ = ("idx_list", "set_instead_of_inc")
+    __props__ = ("idx_list", "set_instead_of_inc", "fits")
 
-    def __init__(self, idx_list, set_instead_of_inc):
-        self.idx_list, self.set_instead_of_inc = idx_list, set_instead_of_inc
+    def __init__(self, idx_list, set_instead_of_inc, fits=False):
+        # fits: y has the region's shape, not one broadcast to it (the gradient of a
+        # slice: rewrite/slice_gradients.py may then join such pieces)
+        self.idx_list, self.set_instead_of_inc, self.fits = idx_list, set_instead_of_inc, fits
 
     def __str__(self):
         return ("SetSubtensor" if self.set_instead_of_inc else "IncSubtensor") + str(Subtensor(self.idx_list))[9:]

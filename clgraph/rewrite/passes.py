@@ -10,7 +10,7 @@ from ..errors import ClgraphError
 from ..graph import trace as _trace
 from ..graph.basic import Apply, toposort
 from . import (canonical, constant_fold, conv_epilogue, lift, merge, prologues, reductions, scan_hoist, simplify,
-               stabilize, views)
+               slice_gradients, stabilize, views)
 
 
 def rebuild(old, inputs):
@@ -74,6 +74,10 @@ PASSES = [
     # x * 1, x + 0, --x, log(exp(x)), int x - x, dimshuffle / reshape chains: less work,
     # and patterns in their simplest form for the stabilising rules that follow
     ("simplify", _rules(*simplify.RULES, *views.RULES)),
+    # the gradient of z read in slices (an LSTM's gates z[:, k*u:(k+1)*u]): one join of
+    # the slices' gradients instead of a zero-filled copy of z per slice and their sum.
+    # After simplify, which removes the zeros' + 0 and * 1 around them
+    ("join_slice_gradients", _rules(*slice_gradients.RULES)),
     # log(softmax), log(sigmoid), log(1 + x), exp(x) - 1, softmax cross-entropy and its
     # gradient: the numerically stable forms (fused row kernels where they exist)
     ("stabilize", _rules(*stabilize.RULES)),

@@ -47,7 +47,7 @@ def hoist(node):
         out = nd.outputs[0]
         if any(i in batched for i in nd.inputs):
             batched[out] = outer
-            if isinstance(nd.op, Dot) or any(i in has_dot for i in nd.inputs):
+            if isinstance(nd.op, Dot) or any(i in has_dot for i in _value_inputs(nd)):
                 has_dot.add(out)
         else:
             fixed[out] = outer
@@ -68,6 +68,16 @@ def hoist(node):
                   new_roots[-1] if op.cond is not None else None, op.name, op.truncate_gradient)
     new = new_op.make_node(n, *seqs, *[_contiguous_rows(batched[v]) for v in chosen], *inits, *nonseqs)
     return new.outputs
+
+
+def _value_inputs(nd):
+    """The inputs whose values (not only shapes) the output holds: a zero fill
+    second(z, 0) (zeros_like, the start of a slice's gradient) reads only z's shape, so
+    it is not worth a stored sequence of zeros, and rewrite/slice_gradients.py can
+    still see it in the step."""
+    if isinstance(nd.op, Elemwise) and nd.op.scalar_op.name == "second":
+        return nd.inputs[1:]
+    return nd.inputs
 
 
 def _vectorise(nd, batched, fixed, roots):

@@ -512,3 +512,14 @@ def test_stateful_and_keras2_configs_round_trip():
     assert a.stateful and a.batch_input_shape == (4, 2, 5) and a.inner_activation.__name__ == "sigmoid"
     assert b.dropout_U == 0.25
     assert a.states[0].get_value().shape == (4, 3)
+
+
+def test_lstm_gradient_step_joins_its_gate_gradients(rng):
+    """The reverse loop's step gets the four gate gradients as one join, not as four
+    zero-filled copies of the pre-activation summed (rewrite/slice_gradients.py)."""
+    model = one_layer_model(LSTM(16, name="lstm_g"), (10, 8))
+    model.compile(SGD(lr=0.01), "mse")
+    model.train_on_batch(f32(rng.normal(size=(4, 10, 8))), f32(rng.normal(size=(4, 16))))
+    step = [k.name for k in model.train_function.kernels if k.name.startswith("Scan{grad_of_lstm_g}/")]
+    assert step and not any("incsubtensor" in n for n in step), step
+    assert sum("join" in n for n in step) == 1, step

@@ -96,9 +96,12 @@ def vector_width(operands, consts, stmts):
 
 def _last_axis(var, ndim):
     """How a strided operand varies along the loop's last axis, known when the graph is
-    built: 'splat' (broadcast along it), 'unit' (unit stride: a contiguous array, or a
-    dimshuffle of one that keeps its last axis last, such as a bias row), else None."""
+    built: 'splat' (broadcast along it), 'unit' (unit stride: a contiguous array, a
+    dimshuffle of one that keeps its last axis last, such as a bias row, or a slice of
+    one without a step along the last axis, such as an LSTM's gate z[:, u:2 * u]),
+    else None."""
     from ...ops.shape import DimShuffle, is_contiguous
+    from ...ops.subtensor import Subtensor
     if var.ndim != ndim:
         return None
     if var.broadcastable[-1]:
@@ -107,10 +110,17 @@ def _last_axis(var, ndim):
         if is_contiguous(var):
             return "unit"
         node = var.owner
-        if not isinstance(node.op, DimShuffle):
+        src = node.inputs[0] if node is not None else None
+        if src is None or not src.ndim:
             return None
-        src = node.inputs[0]
-        if not src.ndim or node.op.new_order[-1] != src.ndim - 1:
+        if isinstance(node.op, DimShuffle):
+            if node.op.new_order[-1] != src.ndim - 1:
+                return None
+        elif isinstance(node.op, Subtensor):
+            entries = node.op.idx_list
+            if len(entries) == src.ndim and (entries[-1] == "i" or entries[-1][3]):
+                return None  # the last axis dropped, or stepped
+        else:
             return None
         var = src
 
