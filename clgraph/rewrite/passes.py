@@ -9,7 +9,7 @@ from ..config import config
 from ..errors import ClgraphError
 from ..graph import trace as _trace
 from ..graph.basic import Apply, toposort
-from . import (canonical, constant_fold, conv_epilogue, lift, merge, prologues, reductions, scan_hoist, simplify,
+from . import (canonical, constant_fold, conv_epilogue, lift, loop_outputs, merge, prologues, reductions, scan_hoist, simplify,
                slice_gradients, stabilize, views)
 
 
@@ -62,6 +62,11 @@ PASSES = [
     # one node per distinct computation, one Constant per distinct value: first, so every
     # later pass visits each subexpression once and sees x - x as one variable twice
     ("merge", merge.merge),
+    # a loop's gradient runs the forward loop again with the step values it reads as
+    # extra outputs: the original loop becomes that one. Then loops compute only the
+    # outputs something reads (no per-step GEMM for an input gradient nobody asked for)
+    ("merge_extended_loops", loop_outputs.merge_extended_loops),
+    ("prune_loop_outputs", loop_outputs.prune_loop_outputs),
     # a loop step's products that read only sequences and non-sequences (x_t . W + b)
     # become one op over all steps outside the loop, read back as a new sequence: one
     # large GEMM instead of one per step. Early, so the passes below see the new nodes

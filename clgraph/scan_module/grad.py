@@ -11,9 +11,10 @@ Jacobian product (gradient.vjp), so the reverse scan is itself differentiable.""
 import numpy as np
 
 from ..errors import GradientError, node_message
-from ..graph.basic import Variable, clone_replace
+from ..graph.basic import Variable, clone_replace, toposort
+from ..ops.elemwise import Elemwise
 
-__all__ = ["scan_grad"]
+__all__ = ["scan_grad", "saved_values"]
 
 
 def _float(v):
@@ -25,6 +26,7 @@ def scan_grad(op, inputs, outputs, output_grads):
     from ..tensor import basic as T
     from ..tensor.shape import stack, zeros
     from ..tensor.subtensor import set_subtensor, inc_subtensor
+    from .op import Scan
     from .scan import scan
     if op.cond is not None:
         raise GradientError(node_message(outputs[0], f"{op}: a loop that stops with until has no gradient in "
@@ -41,6 +43,17 @@ def scan_grad(op, inputs, outputs, output_grads):
         return [None] * len(inputs)
     K = n if op.truncate_gradient == -1 else T.minimum(n, op.truncate_gradient)
 
+    # the forward loop again, also writing the step's costly values the gradient reads
+    # (an LSTM's gates: products of the recurrent GEMM); rewrite/loop_outputs.py makes
+    # the original loop this one, so the forward pass runs once
+    saved = saved_values(op, fstates, fnit)
+    saved_rows = []
+    if saved:
+        keeper = Scan(op.seqs, op.taps, op.nonseqs, op.state_outs, op.nitsot_outs + saved, op.cond, op.name,
+                      op.truncate_gradient)
+        keeper.extends = op
+        saved_rows = [v[::-1] for v in keeper.make_node(*inputs).outputs[J + M:]]
+
     # reverse-order sequences: forward rows n-1 .. 0
     rev = [x[:n][::-1] for x in seqs]
     n_taps = []
@@ -53,6 +66,7 @@ def scan_grad(op, inputs, outputs, output_grads):
     rev += [gbufs[j][op.lags[j]:op.lags[j] + n][::-1] for j in fstates]
     rev += [y[::-1] for y in ys]
     rev += [gys[m][::-1] for m in fnit]
+    rev += saved_rows
     # (a carry for one row is that row itself: no axis to add per step)
     carries = [T.zeros_like(inits[j][0] if op.lags[j] == 1 else inits[j]) for j in fstates]
     accs = [T.zeros_like(nonseqs[w]) for w in fnonseqs]
@@ -66,6 +80,7 @@ def scan_grad(op, inputs, outputs, output_grads):
         g_rows = take(len(fstates))
         stored_y = take(M)
         g_y = take(len(fnit))
+        saved_at = take(len(saved_rows))
         cs = take(len(fstates))
         acc = take(len(fnonseqs))
         ws = take(len(nonseqs))
@@ -76,7 +91,8 @@ def scan_grad(op, inputs, outputs, output_grads):
         # b[None, :], and a gradient w.r.t. one must not flow into the other)
         wp = [Variable(w.type, name=w.name) for w in ws]
         replace.update(zip(op.nonseqs, wp))
-        fwd = clone_replace(op.state_outs + op.nitsot_outs, replace)
+        fwd = clone_replace(op.state_outs + op.nitsot_outs + saved, replace)
+        fwd, saved_here = fwd[:J + M], fwd[J + M:]
         gouts = [None] * (J + M)
         for j, g, c in zip(fstates, g_rows, cs):
             gouts[j] = g + (c if op.lags[j] == 1 else c[0])
@@ -87,6 +103,7 @@ def scan_grad(op, inputs, outputs, output_grads):
         grads = vjp(fwd, gouts, wrt)
         # the forward values the rules read are the stored rows, not recomputed ones
         stored_map = {f: s for f, s in zip(fwd, stored + stored_y) if f.owner is not None}
+        stored_map.update(zip(saved_here, saved_at))
         present = [g for g in grads if g is not None]
         present = clone_replace(present, {**stored_map, **dict(zip(wp, ws))})
         it = iter(present)
@@ -140,3 +157,37 @@ def scan_grad(op, inputs, outputs, output_grads):
     for w, a in zip(fnonseqs, a_final):
         result[1 + S + J + w] = a[-1]
     return result
+
+
+def saved_values(op, fstates, fnit):
+    """The step's values that its backward pass reads and that cost more than an
+    elementwise kernel to recompute: those with a product (or any op that is not
+    elementwise or a view) among their ancestors in the step, other than the step's
+    outputs (stored anyway). The reverse loop reads them as stored rows (as an autograd
+    tape would) instead of recomputing the step's GEMMs over all steps."""
+    from ..gradient import vjp
+    roots = op.state_outs + op.nitsot_outs
+    gouts = [None] * len(roots)
+    for j in fstates:
+        gouts[j] = Variable(op.state_outs[j].type)
+    for m in fnit:
+        gouts[op.n_states + m] = Variable(op.nitsot_outs[m].type)
+    inner_in = op.inner_inputs
+    grads = [g for g in vjp(roots, gouts, inner_in) if g is not None]
+    forward = toposort(op.inner_roots)
+    computed = {o for nd in forward for o in nd.outputs}
+    costly = set()
+    for nd in forward:
+        if not (isinstance(nd.op, Elemwise) or nd.op.view) or any(i in costly for i in nd.inputs):
+            costly.update(nd.outputs)
+    stored = set(roots)
+    saved = []
+    read = [g for g in grads if g in computed]  # (a gradient that is a forward value itself)
+    for nd in toposort(grads, stop=set(inner_in) | computed):
+        read += nd.inputs
+    for v in read:
+        while v in costly and v.owner.op.view:  # a view is stored as its source (loop outputs are kernels')
+            v = v.owner.inputs[0]
+        if v in costly and v not in stored and v not in saved:
+            saved.append(v)
+    return saved
