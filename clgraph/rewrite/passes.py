@@ -67,6 +67,9 @@ PASSES = [
     # outputs something reads (no per-step GEMM for an input gradient nobody asked for)
     ("merge_extended_loops", loop_outputs.merge_extended_loops),
     ("prune_loop_outputs", loop_outputs.prune_loop_outputs),
+    # a non-sequence's gradient, summed over the reverse steps, as one GEMM over all steps
+    # after the loop where each step's share is a product x_t^T g_t
+    ("sink_loop_sums", loop_outputs.sink_loop_sums),
     # a loop step's products that read only sequences and non-sequences (x_t . W + b)
     # become one op over all steps outside the loop, read back as a new sequence: one
     # large GEMM instead of one per step. Early, so the passes below see the new nodes

@@ -5,8 +5,9 @@ Reverse step t (forward step n-1-t) reads the forward step's inputs (sequence ro
 state rows its taps read, the stored outputs, so no forward value is recomputed where
 a gradient rule reads its node's output) and the upstream gradients of the rows it
 wrote. It carries, per fed-back output with taps down to -L, the gradient that later
-steps sent to the L rows before it (`c`: row r - i in c[i]), and per non-sequence the
-sum of its gradient so far. Each step's backward pass is the step graph's vector-
+steps sent to the L rows before it (`c`: row r - i in c[i]), and writes per
+non-sequence its share of the gradient, summed over the steps outside the loop (where
+the share is a product x_t^T g_t, as one GEMM over all steps: rewrite/loop_outputs.py). Each step's backward pass is the step graph's vector-
 Jacobian product (gradient.vjp), so the reverse scan is itself differentiable."""
 import numpy as np
 
@@ -69,7 +70,6 @@ def scan_grad(op, inputs, outputs, output_grads):
     rev += saved_rows
     # (a carry for one row is that row itself: no axis to add per step)
     carries = [T.zeros_like(inits[j][0] if op.lags[j] == 1 else inits[j]) for j in fstates]
-    accs = [T.zeros_like(nonseqs[w]) for w in fnonseqs]
 
     def step(*args):
         args = list(args)
@@ -82,7 +82,6 @@ def scan_grad(op, inputs, outputs, output_grads):
         g_y = take(len(fnit))
         saved_at = take(len(saved_rows))
         cs = take(len(fstates))
-        acc = take(len(fnonseqs))
         ws = take(len(nonseqs))
         replace = dict(zip(op.seqs, xs))
         for t, vals in zip(op.taps, taps):
@@ -126,15 +125,15 @@ def scan_grad(op, inputs, outputs, output_grads):
                 rows.append(row if row is not None else T.zeros_like(c[0]))
             new = stack(rows) if lag > 1 else rows[0]
             out.append(T.cast(new, c.dtype) if new.dtype != c.dtype else new)
-        for w, a in zip(fnonseqs, acc):
+        for w in fnonseqs:  # this step's share (summed outside: rewrite/loop_outputs.py sink_loop_sums)
             g = g_ws[w]
-            out.append(a + g if g is not None else a)
+            out.append(g if g is not None else T.zeros_like(ws[w]))
         for s in fseqs:
             g = g_xs[s]
             out.append(g if g is not None else T.zeros_like(xs[s]))
         return out
 
-    res, _ = scan(step, sequences=rev, outputs_info=carries + accs + [None] * len(fseqs),
+    res, _ = scan(step, sequences=rev, outputs_info=carries + [None] * (len(fnonseqs) + len(fseqs)),
                   non_sequences=list(nonseqs), n_steps=K, name=f"grad_of_{op.name or 'scan'}")
     res = res if isinstance(res, list) else [res]
     c_final = res[:len(fstates)]
@@ -155,7 +154,7 @@ def scan_grad(op, inputs, outputs, output_grads):
             g0 = gbufs[j][:lag] + full[:lag]
         result[1 + S + j] = g0
     for w, a in zip(fnonseqs, a_final):
-        result[1 + S + J + w] = a[-1]
+        result[1 + S + J + w] = T.sum(a, axis=0)
     return result
 
 

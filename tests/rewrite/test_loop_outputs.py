@@ -2,6 +2,7 @@
 inputs only they needed), and the forward loop a gradient extends with its saved step
 values replaces the original (rewrite/loop_outputs.py, scan_module/grad.py)."""
 import numpy as np
+import pytest
 
 import clgraph
 import clgraph.tensor as T
@@ -40,8 +41,8 @@ def test_an_unread_output_is_not_computed(rng):
 
 
 def test_the_gradient_loop_skips_what_is_not_asked_for(rng):
-    """grad w.r.t. U only: no per-step product for the input's gradient (dz . W^T) or
-    W's sum, and the same values as with every gradient computed."""
+    """grad w.r.t. U only: no per-step product for the input's gradient (dz . W^T),
+    and the same values as with every gradient computed."""
     Wv, Uv = f32(rng, 5, 4), f32(rng, 4, 4)
     W, U = clgraph.shared(Wv, name="W"), clgraph.shared(Uv, name="U")
     x = T.tensor3("x")
@@ -53,8 +54,8 @@ def test_the_gradient_loop_skips_what_is_not_asked_for(rng):
     xv = f32(rng, 7, 3, 5)
     np.testing.assert_allclose(only_u(xv), every(xv)[0], rtol=1e-5, atol=1e-6)
     gemms = lambda f: sum("gemm" in k for k in step_kernels(f, "grad_of_rnn"))  # noqa: E731
-    assert gemms(only_u) == 2, step_kernels(only_u, "grad_of_rnn")   # dh . U^T and U's sum
-    assert gemms(every) == 4, step_kernels(every, "grad_of_rnn")     # and dx, W's sum
+    assert gemms(only_u) == 1, step_kernels(only_u, "grad_of_rnn")   # dh . U^T (U's sum: after the loop)
+    assert gemms(every) == 2, step_kernels(every, "grad_of_rnn")     # and dx = dz . W^T
     # finite differences of the pruned function's gradient
     eps, k = 1e-3, (0, 1)
     cost_np = lambda u: (numpy_rnn(xv.astype(np.float64), Wv, u)[-1] ** 2).sum()  # noqa: E731
@@ -91,3 +92,43 @@ def test_the_forward_loop_runs_once_with_its_saved_values(rng):
         g = clgraph.function([x], clgraph.grad(cost, [W, U]))
     for a, b in zip((gW, gU), g(xv)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def numpy_rnn_grads(xv, Wv, Uv, bv, keep):
+    """d sum(h_T ** 2) / dW, dU, db by backpropagation over the last `keep` steps."""
+    x, W, U, b = (v.astype(np.float64) for v in (xv, Wv, Uv, bv))
+    hs = [np.zeros((x.shape[1], U.shape[0]))]
+    for xt in x:
+        hs.append(np.tanh(xt @ W + hs[-1] @ U + b))
+    gW, gU, gb = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
+    dh = 2 * hs[-1]
+    for t in range(len(x) - 1, len(x) - 1 - keep, -1):
+        dz = dh * (1 - hs[t + 1] ** 2)
+        gW += x[t].T @ dz
+        gU += hs[t].T @ dz
+        gb += dz.sum(0)
+        dh = dz @ U.T
+    return gW, gU, gb
+
+
+@pytest.mark.parametrize("steps,truncate", [(6, -1), (6, 2), (1, -1)])
+def test_weight_gradients_are_one_product_after_the_loop(rng, steps, truncate):
+    """Each step's share x_t^T dz_t, h_{t-1}^T dz_t and sum(dz_t) summed as X^T DZ,
+    H^T DZ and one sum over steps and rows: no GEMM or reduction for them in the step."""
+    Wv, Uv, bv = f32(rng, 5, 4), f32(rng, 4, 4), f32(rng, 4)
+    W, U, b = (clgraph.shared(v, name=n) for v, n in ((Wv, "W"), (Uv, "U"), (bv, "b")))
+    x = T.tensor3("x")
+    hs, _ = clgraph.scan(lambda xt, h: T.tanh(T.dot(xt, W) + T.dot(h, U) + b), sequences=x,
+                         outputs_info=T.zeros((x.shape[1], 4)), truncate_gradient=truncate, name="rnn")
+    f = clgraph.function([x], clgraph.grad(T.sum(hs[-1] ** 2), [W, U, b]))
+    xv = f32(rng, steps, 3, 5)
+    keep = steps if truncate == -1 else min(truncate, steps)
+    for got, want in zip(f(xv), numpy_rnn_grads(xv, Wv, Uv, bv, keep)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    step = step_kernels(f, "grad_of_rnn")
+    assert sum("gemm" in k for k in step) == 1 and not any("reduce" in k for k in step), step
+    with clgraph.config.change(rewrites_excluding=("sink_loop_sums",)):
+        in_loop = clgraph.function([x], clgraph.grad(T.sum(hs[-1] ** 2), [W, U, b]))
+    assert sum("gemm" in k for k in step_kernels(in_loop, "grad_of_rnn")) == 3
+    for got, want in zip(f(xv), in_loop(xv)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

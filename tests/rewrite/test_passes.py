@@ -14,7 +14,7 @@ from rewrite_helpers import op_names
 
 def test_the_pass_order():
     names = [name for name, _ in PASSES]
-    assert names[:9] == ["merge", "merge_extended_loops", "prune_loop_outputs", "scan_hoist", "constant_fold", "canonicalize", "simplify", "join_slice_gradients",
+    assert names[:10] == ["merge", "merge_extended_loops", "prune_loop_outputs", "sink_loop_sums", "scan_hoist", "constant_fold", "canonicalize", "simplify", "join_slice_gradients",
                          "stabilize"]
     assert len(set(names)) == len(names)
 
