@@ -115,6 +115,25 @@ def test_out_of_range_vector_index_changes_nothing(rng):
     np.testing.assert_array_equal(w.get_value(), np.full(3, 2))
 
 
+@pytest.mark.parametrize("key", [(slice(None), slice(1, 3)), (slice(2, None), 1, slice(None, -1)),
+                                 (slice(1, 1),), (-1, slice(0, 7)), (slice(None), slice(None), slice(3, 6))])
+def test_inc_subtensor_of_unit_step_slices_in_three_axes(rng, key):
+    """Slices without a step (tested without a division per element) on any axis,
+    an empty one, an index, a y broadcast along the last axis."""
+    v = rng.normal(size=(4, 5, 7)).astype(np.float32)
+    region = v[key]
+    y = rng.normal(size=region.shape[:-1] + (1,)).astype(np.float32) if region.ndim else np.float32(2)
+    x, yv = T.ftensor3("x"), T.tensor(np.float32, (False,) * (region.ndim - 1) + (True,)) if region.ndim else \
+        T.fscalar("y")
+    f = clgraph.function([x, yv], [T.inc_subtensor(x[key], yv), T.set_subtensor(x[key], yv)])
+    inc, put = v.copy(), v.copy()
+    inc[key] += y
+    put[key] = y
+    got_inc, got_set = f(v, y)
+    np.testing.assert_allclose(got_inc, inc, rtol=1e-6)
+    np.testing.assert_allclose(got_set, put, rtol=1e-6)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_set_and_inc_subtensor(dtype, rng):
     v = rng.normal(size=(4, 5)).astype(dtype)

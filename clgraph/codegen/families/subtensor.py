@@ -25,7 +25,8 @@ class IncSubtensorKernel:
         self.buffer_inputs = node.inputs[:2]
         self.kinds = []
         for entry in op.idx_list:
-            self.kinds.append("i" if entry == "i" else "full" if entry == ("s", False, False, False) else "s")
+            self.kinds.append("i" if entry == "i" else "full" if entry == ("s", False, False, False)
+                              else "s" if entry[3] else "u")
         self.kinds += ["full"] * (x.ndim - len(self.kinds))
         self.dtypes = {x.dtype}
         self.kwargs = dict(name=name, ctype=ctype(x.dtype), ndim=x.ndim, kinds=self.kinds,
@@ -46,11 +47,16 @@ class IncSubtensorKernel:
             if kind != "full":
                 args.append(i64(start))
             if kind == "s":
-                args += [i64(step), i64(count)]
+                args.append(i64(step))
+            if kind in ("s", "u"):
+                args.append(i64(count))
         kept = sum(1 for k in self.kinds if k != "i")
         args += [i64(s) for s in _aligned_strides(y, kept)]
         args += [x.buffer, i64(x.offset), y.buffer, i64(y.offset), out.buffer, i64(out.offset)]
-        return n, None, args
+        if not x.shape:
+            return n, None, args
+        last = x.shape[-1]
+        return (last, n // last if last else 0), None, args
 
 
 class TakeKernel:
