@@ -10,7 +10,8 @@ PyTorch (CPU) in the same run.
     conv3x3x64-relu-pool2-dense10 with softmax cross-entropy at batch 64, clgraph's
     Keras API (train_on_batch on data already converted) against the same model in
     PyTorch, in ms per step, and the kernels one clgraph step launches.
-Ratios are baseline time / clgraph time (> 1: clgraph is faster).
+Ratios are baseline time / clgraph time (> 1: clgraph is faster); in (a) the
+contenders' repetitions alternate, so a shared machine's drifting speed hits each alike.
 Usage: python benchmarks/conv.py [--repeat 7] [--steps 20] [--skip-cnn]"""
 import argparse
 import os
@@ -20,7 +21,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import median_time  # noqa: E402
+from _timing import interleaved_median_times, median_time  # noqa: E402
 
 import clgraph  # noqa: E402
 import clgraph.tensor as T  # noqa: E402
@@ -109,15 +110,11 @@ def bench_layers(repeat):
                 ("forward", fwd, lambda: np_conv_forward(x, w), torch_pair and torch_pair[0]),
                 ("fwd+bwd", both, lambda: np_conv_backward(x, w, gy, np_conv_forward(x, w)[1]),
                  torch_pair and torch_pair[1])):
-            time.sleep(SETTLE)
-            tc = median_time(sync(cl_fn), repeat, warmup=2)
-            time.sleep(SETTLE)
-            tn = median_time(np_fn, repeat, warmup=1)
+            contenders = [sync(cl_fn), np_fn] + ([t_fn] if t_fn is not None else [])
+            tc, tn, *tt = interleaved_median_times(contenders, repeat, warmup=2, settle=SETTLE / 5)
             line = f"{label:<16}{name:<10}{tc * 1e3:9.2f}{tn * 1e3:9.2f}{tn / tc:7.2f}"
-            if t_fn is not None:
-                time.sleep(SETTLE)
-                tt = median_time(t_fn, repeat, warmup=2)
-                line += f"{tt * 1e3:9.2f}{tt / tc:7.2f}"
+            if tt:
+                line += f"{tt[0] * 1e3:9.2f}{tt[0] / tc:7.2f}"
             else:
                 line += f"{'-':>9}{'-':>7}"
             print(line, flush=True)

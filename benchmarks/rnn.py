@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import median_time  # noqa: E402
+from _timing import interleaved_median_times  # noqa: E402
 
 import clgraph  # noqa: E402
 import clgraph.tensor as T  # noqa: E402
@@ -234,23 +234,16 @@ def bench(kind, repeat, steps):
     predict(x)
     name = kind.lower()
     kernels = f"{step_kernels(train, name)}/{step_kernels(train, 'grad_of_' + name)}"
-    rows = {}
-
-    def timed(fn):
-        time.sleep(SETTLE)
-        return median_time(lambda: [fn() for _ in range(steps)], repeat, warmup=1) / steps
-    rows["clgraph scan"] = (timed(lambda: train(x, y)), timed(lambda: predict(x)), kernels)
+    fns = {"clgraph scan": (lambda: train(x, y), lambda: predict(x), kernels)}
     model = keras_model(kind, weights)
     if model is not None:
         xb = np.ascontiguousarray(x.transpose(1, 0, 2))  # Keras: batch-major
         model.train_on_batch(xb, y)
         model.predict_on_batch(xb)
-        rows["clgraph keras"] = (timed(lambda: model.train_on_batch(xb, y)),
-                                 timed(lambda: model.predict_on_batch(xb)), _keras_kernels(model))
-    else:
-        rows["clgraph keras"] = None
+        fns["clgraph keras"] = (lambda: model.train_on_batch(xb, y), lambda: model.predict_on_batch(xb),
+                                _keras_kernels(model))
     p = {k: v.copy() for k, v in weights.items()}
-    rows["numpy"] = (timed(lambda: np_train(kind, p, x, y)), timed(lambda: NUMPY[kind](p, x, y, train=False)), "")
+    fns["numpy"] = (lambda: np_train(kind, p, x, y), lambda: NUMPY[kind](p, x, y, train=False), "")
     t = torch_model(kind)
     if t is not None:
         torch, rnn, head, opt = t
@@ -265,9 +258,15 @@ def bench(kind, repeat, steps):
         def t_predict():
             with torch.no_grad():
                 head(rnn(tx)[0][-1])
-        rows["torch"] = (timed(t_train), timed(t_predict), "")
-    else:
-        rows["torch"] = None
+        fns["torch"] = (t_train, t_predict, "")
+
+    def timed(k):  # the contenders in turn, so a drifting machine speed hits each alike
+        calls = [lambda f=f: [f[k]() for _ in range(steps)] for f in fns.values()]
+        return [t / steps for t in interleaved_median_times(calls, repeat, warmup=1, settle=SETTLE / 5)]
+    rows = {label: (tr, pr, f[2]) for (label, f), tr, pr in zip(fns.items(), timed(0), timed(1))}
+    rows.setdefault("clgraph keras", None)
+    rows.setdefault("torch", None)
+    rows = {k: rows[k] for k in ("clgraph scan", "clgraph keras", "numpy", "torch")}
     base_train, base_pred = rows["clgraph scan"][:2]
     print(f"\n{kind}: batch {B}, {N} steps, {D} inputs, {U} units, Dense(1) + MSE, SGD")
     print(f"{'':<15}{'train ms':>10}{'ratio':>7}{'predict ms':>12}{'ratio':>7}{'kernels/step fwd/bwd':>23}")

@@ -160,8 +160,8 @@ def scan_grad(op, inputs, outputs, output_grads):
 
 def saved_values(op, fstates, fnit):
     """The step's values that its backward pass reads and that cost more than an
-    elementwise kernel to recompute: those with a product (or any op that is not
-    elementwise or a view) among their ancestors in the step, other than the step's
+    elementwise kernel to recompute: those that read the carried state with a product
+    (or any op that is not elementwise or a view) on the way, other than the step's
     outputs (stored anyway). The reverse loop reads them as stored rows (as an autograd
     tape would) instead of recomputing the step's GEMMs over all steps."""
     from ..gradient import vjp
@@ -175,9 +175,15 @@ def saved_values(op, fstates, fnit):
     grads = [g for g in vjp(roots, gouts, inner_in) if g is not None]
     forward = toposort(op.inner_roots)
     computed = {o for nd in forward for o in nd.outputs}
+    # (a value that does not read the carried state is left to be recomputed: the
+    # gradient loop's x_t . W + b moves out of it as one GEMM, rewrite/scan_hoist.py)
+    state = {v for t in op.taps for _, v in t}
     costly = set()
     for nd in forward:
-        if not (isinstance(nd.op, Elemwise) or nd.op.view) or any(i in costly for i in nd.inputs):
+        if any(i in state for i in nd.inputs):
+            state.update(nd.outputs)
+        if nd.outputs[0] in state and (not (isinstance(nd.op, Elemwise) or nd.op.view) or
+                                       any(i in costly for i in nd.inputs)):
             costly.update(nd.outputs)
     stored = set(roots)
     saved = []
