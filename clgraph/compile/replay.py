@@ -233,8 +233,12 @@ class Replay:
         layouts = {}
         for node, src in self.moving:
             shape, strides, offset = layouts.get(src) or self.layouts[src]
-            got = node.op.view_of(shape, strides, offset,
-                                  [i.data if isinstance(i, Constant) else values.get(i) for i in node.inputs])
+            args = [i.data if isinstance(i, Constant) else values.get(i) for i in node.inputs]
+            if any(a is None for a in args[1:]):
+                return None  # (a value computed from shapes, such as reshape(x, (x.shape[0], ...)) of a
+                # givens slice: the quick path has only the host inputs' arithmetic; the caller
+                # infers the shapes and tries again)
+            got = node.op.view_of(shape, strides, offset, args)
             want = self.layouts[node.outputs[0]]
             if tuple(got[0]) != want[0] or tuple(got[1]) != want[1]:
                 return None

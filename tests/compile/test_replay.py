@@ -61,6 +61,28 @@ def test_minibatch_steps_match_numpy(replay, rng):
         assert len(replays) == (2 if replay else 0)  # full batches and the partial one
 
 
+def test_a_reshape_of_a_minibatch_by_its_own_shape(rng):
+    """LeNet's x.reshape((x.shape[0], 1, 28, 28)) of a givens slice: the new shape is
+    computed from the slice's shape, which the index decides (the partial last batch),
+    and a replayed call must not take it from the index arithmetic alone."""
+    xs = rng.normal(size=(45, 12)).astype("float32")
+    w0 = rng.normal(size=(12, 3)).astype("float32")
+    data, W = clgraph.shared(xs), clgraph.shared(w0.copy())
+    i, x = T.lscalar("i"), T.fmatrix("x")
+    rows = x.reshape((x.shape[0], 3, 4)).max(axis=1)          # (batch, 4)
+    cost = T.sum(T.dot(x, W) ** 2) + T.sum(rows[:, :3] * T.dot(x, W))
+    fn = clgraph.function([i], cost, updates=[(W, W - 0.001 * clgraph.grad(cost, W))],
+                          givens={x: data[i * 10:(i + 1) * 10]})
+    w = w0.astype(np.float64)
+    for k in [0, 1, 2, 4, 3, 4, 0, 1]:
+        xb = xs[k * 10:(k + 1) * 10].astype(np.float64)
+        m = xb.reshape(len(xb), 3, 4).max(axis=1)[:, :3]
+        z = xb @ w
+        np.testing.assert_allclose(fn(k), (z ** 2).sum() + (m * z).sum(), rtol=1e-4)
+        w = w - 0.001 * xb.T @ (2 * z + m)
+    np.testing.assert_allclose(W.get_value(), w, rtol=1e-4, atol=1e-5)
+
+
 def test_remembered_index_arithmetic_stays_right(rng, monkeypatch):
     """A replayed call looks up the host values' index arithmetic and the slices'
     offsets by the index (compile/replay.py Memo): revisited indices and a memo that
