@@ -359,9 +359,8 @@ class GRU(Recurrent):
         super().__init__(args, kwargs)
 
     def _recurrent_weights(self):
-        # U_zr and U_h are cut outside the loop: the step reads two matrices of its own
-        # (a view of a non-sequence taken inside the step gets a doubled gradient from
-        # the reverse scan today, see tests/keras/test_layers_recurrent.py)
+        # U_zr and U_h are cut outside the loop: the step reads two matrices of its own,
+        # each a GEMM operand with unit-stride rows
         u = self.output_dim
         return [self.recurrent_kernel[:, :2 * u], self.recurrent_kernel[:, 2 * u:]]
 
