@@ -523,3 +523,64 @@ def test_lstm_gradient_step_joins_its_gate_gradients(rng):
     step = [k.name for k in model.train_function.kernels if k.name.startswith("Scan{grad_of_lstm_g}/")]
     assert step and not any("incsubtensor" in n for n in step), step
     assert sum("join" in n for n in step) == 1, step
+
+
+# -- dropout masks ------------------------------------------------------------------------------------
+
+def np_masked(cls, x, W, U, b, mW, mU):
+    """Keras 1's 'cpu' equations with a dropout mask per gate: mW[g] on x, mU[g] on h
+    (each (batch, features), the same at every step)."""
+    u = U.shape[0]
+    gates = len(mW)
+    xs = [x * m[:, None, :] for m in mW]
+
+    def z_of(t, g, h):
+        return xs[g][:, t] @ W[:, g * u:(g + 1) * u] + b[g * u:(g + 1) * u]
+    hs, h, c = [], np.zeros((x.shape[0], u)), np.zeros((x.shape[0], u))
+    for t in range(x.shape[1]):
+        if cls is LSTM:
+            z = [z_of(t, g, h) + (h * mU[g]) @ U[:, g * u:(g + 1) * u] for g in range(4)]
+            i, f, o = np_hard_sigmoid(z[0]), np_hard_sigmoid(z[1]), np_hard_sigmoid(z[3])
+            c = f * c + i * np.tanh(z[2])
+            h = o * np.tanh(c)
+        else:
+            zg = np_hard_sigmoid(z_of(t, 0, h) + (h * mU[0]) @ U[:, :u])
+            r = np_hard_sigmoid(z_of(t, 1, h) + (h * mU[1]) @ U[:, u:2 * u])
+            hh = np.tanh(z_of(t, 2, h) + (r * h * mU[2]) @ U[:, 2 * u:])
+            h = zg * h + (1 - zg) * hh
+        hs.append(h)
+    assert gates in (3, 4)
+    return np.stack(hs, axis=1)
+
+
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+@pytest.mark.parametrize("mode", ["cpu", "gpu"])
+def test_dropout_masks_per_gate_as_keras(rng, monkeypatch, cls, mode):
+    """In training, dropout_W and dropout_U draw a mask per gate (consume_less 'cpu'/'mem',
+    Keras 2's implementation 0/1) or one for all gates ('gpu', implementation 2), each
+    the same at every step. The masks are fixed here (K.dropout patched) so the training
+    graph's output can be checked against numpy."""
+    d, u, batch, steps = 3, 4, 5, 6
+    gates = REFS[cls][1]
+    weights = random_weights(rng, d, u, gates)
+    drawn = []
+
+    def fixed_dropout(x, level, noise_shape=None, seed=None):
+        m = f32((rng.random(size=(batch, d if len(drawn) < n_w else u)) > level) / (1 - level))
+        drawn.append(m)
+        return x * m
+    n_w = gates if mode == "cpu" else 1
+    monkeypatch.setattr(K, "dropout", fixed_dropout)
+    layer = cls(u, dropout_W=0.5, dropout_U=0.5, consume_less=mode, weights=weights, return_sequences=True)
+    x = Input(shape=(steps, d))
+    layer(x)                          # (built; the test-phase graph draws nothing)
+    assert not drawn
+    with K.learning_phase_scope(1):   # the training graph, as fit builds it
+        out = layer.call(x)
+    assert len(drawn) == 2 * n_w      # x's masks, then h's
+    xv = f32(rng.normal(size=(batch, steps, d)))
+    got = clgraph.function([x], out)(xv)
+    mW = drawn[:n_w] * (gates // n_w)
+    mU = drawn[n_w:] * (gates // n_w)
+    want = np_masked(cls, xv.astype(np.float64), *[w.astype(np.float64) for w in weights], mW, mU)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)

@@ -27,6 +27,7 @@ import numpy as np
 
 import clgraph
 import clgraph.tensor as T
+from clgraph.tensor.shape import concatenate, stack
 
 from .. import activations, constraints, initializations, regularizers
 from .. import backend as K
@@ -110,7 +111,7 @@ class Recurrent(Layer):
             consume_less = _IMPLEMENTATIONS.get(implementation, "cpu")
         if consume_less not in ("cpu", "mem", "gpu"):
             raise ValueError(f"{owner}: consume_less must be 'cpu', 'mem' or 'gpu', got {consume_less!r}")
-        self.consume_less = consume_less   # one strategy here: the hoisted input GEMM
+        self.consume_less = consume_less   # the dropout masks: one per gate, or one for all with "gpu"
         self.return_sequences = bool(kwargs.pop("return_sequences", False))
         self.go_backwards = bool(kwargs.pop("go_backwards", False))
         self.stateful = bool(kwargs.pop("stateful", False))
@@ -237,6 +238,12 @@ class Recurrent(Layer):
         """The step's weights, read from outside the loop (whole, or cut outside it)."""
         return [self.recurrent_kernel]
 
+    def _masks(self):
+        """Dropout masks of the input and of the state: one per gate, as Keras 1's
+        consume_less 'cpu' and 'mem' (Keras 2's implementation 0 and 1), or one shared by
+        every gate with 'gpu' (implementation 2)."""
+        return 1 if self.consume_less == "gpu" else self._gates
+
     def _step(self, p_t, *args):
         """(precomputed x_t . W + b rows, states_tm1..., U, dropout mask of h or None) ->
         new states; the first state is the output."""
@@ -249,14 +256,21 @@ class Recurrent(Layer):
         batch = x.shape[0]
         xt = x.dimshuffle(1, 0, 2)                         # time-major: the loop reads rows
         training = K.learning_phase() and (self.dropout_W or self.dropout_U)
-        if training and self.dropout_W:                    # one mask per sample, the same at every step
-            keep = K.dropout(T.ones_like(x[:, 0, :]), self.dropout_W)
-            xt = xt * keep.dimshuffle("x", 0, 1)
         steps = xt.shape[0]
         dim = self.kernel.get_value().shape[0]
         # all steps in one GEMM; the -1 (not steps * batch) keeps the reshape of a minibatch
         # slice replayable (a view target computed from a givens slice's shape is not)
-        proj = T.dot(T.reshape(xt, (-1, dim), ndim=2), self.kernel)
+        if training and self.dropout_W:
+            # masks per sample, the same at every step: one per gate as Keras' 'cpu' and
+            # 'mem' modes (Keras 2's implementation 0 and 1), one for all with 'gpu'
+            keeps = [K.dropout(T.ones_like(x[:, 0, :]), self.dropout_W) for _ in range(self._masks())]
+            rows = [T.reshape(xt * k.dimshuffle("x", 0, 1), (-1, dim), ndim=2) for k in keeps]
+            if len(rows) == 1:
+                proj = T.dot(rows[0], self.kernel)
+            else:
+                proj = concatenate([T.dot(r, self.kernel[:, g * u:(g + 1) * u]) for g, r in enumerate(rows)], axis=1)
+        else:
+            proj = T.dot(T.reshape(xt, (-1, dim), ndim=2), self.kernel)
         if self.bias:
             proj = proj + self.bias_weight
         proj = T.reshape(proj, (steps, batch, self._gates * u), ndim=3)
@@ -267,8 +281,9 @@ class Recurrent(Layer):
             initial = [zero] * self._n_states
         consts = self._recurrent_weights()
         n_weights = len(consts)
-        if training and self.dropout_U:
-            consts.append(K.dropout(T.ones_like(initial[0]), self.dropout_U))
+        if training and self.dropout_U:  # (a mask per gate, stacked, or one: see _masks)
+            drops = [K.dropout(T.ones_like(initial[0]), self.dropout_U) for _ in range(self._masks())]
+            consts.append(drops[0] if len(drops) == 1 else stack(drops))
         if mask is not None:
             mask = mask.dimshuffle(1, 0)
         length = getattr(self, "_length", None)       # timesteps known when the layer was built
@@ -366,8 +381,13 @@ class GRU(Recurrent):
 
     def _step(self, p_t, h, U_zr, U_h, drop):
         u = self.output_dim
-        hd = h if drop is None else h * drop
-        zr = p_t[:, :2 * u] + T.dot(hd, U_zr)
+        if drop is not None and drop.ndim == 3:  # a mask per gate (z, r, h)
+            zr = p_t[:, :2 * u] + concatenate([T.dot(h * drop[0], U_zr[:, :u]), T.dot(h * drop[1], U_zr[:, u:])],
+                                              axis=1)
+            hd = h * drop[2]
+        else:
+            hd = h if drop is None else h * drop
+            zr = p_t[:, :2 * u] + T.dot(hd, U_zr)
         z = self.inner_activation(zr[:, :u])
         r = self.inner_activation(zr[:, u:])
         hh = self.activation(p_t[:, 2 * u:] + T.dot(r * hd, U_h))
@@ -408,7 +428,10 @@ class LSTM(Recurrent):
 
     def _step(self, p_t, h, c, U, drop):
         u = self.output_dim
-        z = p_t + T.dot(h if drop is None else h * drop, U)
+        if drop is not None and drop.ndim == 3:  # a mask per gate (i, f, c, o)
+            z = p_t + concatenate([T.dot(h * drop[g], U[:, g * u:(g + 1) * u]) for g in range(4)], axis=1)
+        else:
+            z = p_t + T.dot(h if drop is None else h * drop, U)
         i = self.inner_activation(z[:, :u])
         f = self.inner_activation(z[:, u:2 * u])
         g = self.activation(z[:, 2 * u:3 * u])
