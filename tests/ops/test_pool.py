@@ -196,7 +196,9 @@ def test_one_kernel_for_every_image_and_batch_size(rng):
 
 @pytest.mark.parametrize("ws,stride,pad,ignore_border", [((2, 2), (1, 1), (1, 1), True), ((3, 2), (2, 1), (0, 0), False),
                                                          ((3, 3), (2, 2), (2, 1), True), ((2, 2), None, (0, 0), True),
-                                                         ((3, 3), None, (0, 0), False), ((3, 2), (3, 2), (0, 0), True)])
+                                                         ((3, 3), None, (0, 0), False), ((3, 2), (3, 2), (0, 0), True),
+                                                         # windows that cover the 7x6 image exactly (the _exact kernel)
+                                                         ((1, 2), None, (0, 0), True), ((7, 3), None, (0, 0), True)])
 def test_max_gradient_goes_to_the_first_maximum(ws, stride, pad, ignore_border, rng):
     """Many ties (values from {0, 1, 2}, overlapping windows): each window's gradient goes
     to its first maximum in row-major order, overlapping windows add up."""

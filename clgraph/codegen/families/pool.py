@@ -33,11 +33,15 @@ class PoolKernel:
         # the max gradient of windows that tile the image (stride = window, no pad) is
         # one work-item per window, writing its cells: a cell has at most one window
         self.tiled = op.kernel == "grad" and op.mode == "max" and op.stride == op.ws and op.pad == (0, 0)
+        # (and where the windows cover the image exactly, a kernel without the leftover cells)
+        self.exact = self.tiled and op.ignore_border
+        if self.exact:
+            self.variants = [name, name + "_exact"]
         self.dtypes = {out.dtype} | {v.dtype for v in self.buffer_inputs}
         self.kwargs = dict(name=name, kernel=op.kernel, mode=op.mode, n_lead=self.n_lead,
                            operands=[(n, ctype(v.dtype)) for n, v in zip(self.names, self.buffer_inputs)],
                            out_ctype=ctype(out.dtype), ws=op.ws, stride=op.stride, pad=op.pad,
-                           tiled=self.tiled, inside=op.pad == (0, 0) and op.ignore_border)
+                           tiled=self.tiled, inside=op.pad == (0, 0) and op.ignore_border, exact=self.exact)
 
     def render_kwargs(self):
         return self.kwargs
@@ -70,4 +74,6 @@ class PoolKernel:
         for a in in_arrays:
             args += [a.buffer, i64(a.offset)]
         args += [out.buffer, i64(out.offset)]
-        return gsize, (8, 1, 1), args
+        if self.exact and x_shape[-2] == pooled[-2] * op.ws[0] and x_shape[-1] == pooled[-1] * op.ws[1]:
+            return gsize, (8, 1, 1), args, self.name + "_exact"
+        return gsize, (8, 1, 1), args, self.name if self.exact else None
