@@ -44,6 +44,7 @@ def test_folding_keeps_the_dtype_exactly():
     np.testing.assert_array_equal(f(iv), iv + np.int8([-56, 56]))
 
 
+@pytest.mark.float64_intended
 def test_a_folded_value_is_a_numpy_value_not_a_python_number(rng):
     """NEP 50: -2.0 (weak) * float32 x stays float32, but neg(2.0) is a computed float64,
     which promotes x to float64 (numpy 2: float32 array * np.float64 -> float64). The
