@@ -189,8 +189,28 @@ ${sum_loop_begin()}\
                     continue;
                 }
 % endif
+% if b_unit == "k":
+                int kdone = 0;
+                if (jp + ${nr} <= N) {
+                    /* B's columns are contiguous along k: ${vw} k at a time, a vector load per
+                       column, transposed in registers (constant lane indices: shuffles) */
+                    for (; kdone + ${vw} <= kc; kdone += ${vw}) {
+                        const __global ${T} *bcol = Bs + k0 + kdone + jp * b_sn;
+% for e in range(nr):
+                        const ${VT} q${e} = vload${vw}(0, bcol + ${e} * b_sn);
+% endfor
+% for kk in range(vw):
+% for v in range(nv):
+                        bpp[(kdone + ${kk}) * ${nv} + ${v}] = (${VT})(${", ".join("q%d.s%x" % (v * vw + l, kk) for l in range(vw))});
+% endfor
+% endfor
+                    }
+                }
+% else:
+                const int kdone = 0;
+% endif
                 const long jl = min(jp + ${nr}, N) - jp;
-                for (int k = 0; k < kc; ++k) {
+                for (int k = kdone; k < kc; ++k) {
                     const __global ${T} *brow = Bs + (k0 + k)${"" if b_unit == "k" else " * b_sk"} + jp * b_sn;
                     ${T} t[${nr}];
                     for (int e = 0; e < ${nr}; ++e)
