@@ -7,6 +7,7 @@ __version__ = "0.1.0"
 
 from . import cache, tensor  # noqa: F401
 from .compile.function import Function, function  # noqa: F401
+from .compile.inputs import In  # noqa: F401
 from .config import config  # noqa: F401
 from .errors import (ClgraphError, DeviceError, DisconnectedInputError, DTypeError, GradientError,  # noqa: F401
                      IndexOutOfRange, InputError, KernelBuildError, MissingInputError, NanGuardError, ShapeError,
@@ -14,7 +15,7 @@ from .errors import (ClgraphError, DeviceError, DisconnectedInputError, DTypeErr
 from .gradient import grad  # noqa: F401
 from .runtime.device import devices  # noqa: F401
 from .shared import SharedVariable, shared  # noqa: F401
-from . import gradient, printing, scan_module  # noqa: F401
+from . import gradient, printing, scalar, scan_module  # noqa: F401
 from .scan_module import scan, until as scan_until  # noqa: F401
 
 

@@ -12,7 +12,7 @@ import sys
 from .graph.basic import Constant, Variable
 from .shared import SharedVariable
 
-__all__ = ["debugprint", "to_dot", "op_label"]
+__all__ = ["debugprint", "to_dot", "op_label", "pydotprint"]
 
 
 def op_label(op):
@@ -232,3 +232,30 @@ def to_dot(var_or_fn):
     lines.extend(f"  {a} -> {b};" for a, b in edges)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def pydotprint(fn, outfile=None, format="png", **_ignored):
+    """Theano's pydotprint: draw `fn` (a function, a variable or a list of them) to
+    `outfile` (default clgraph.pydotprint.<format> in the current folder) with
+    Graphviz's `dot` program when it is installed; without it, write the DOT text to
+    `<outfile>.dot`, say how to get `dot`, and return that path. Returns the path
+    written. Theano's styling arguments are accepted and ignored."""
+    import shutil
+    import subprocess
+    import warnings
+    outfile = outfile or f"clgraph.pydotprint.{format}"
+    text = to_dot(fn)
+    dot = shutil.which("dot")
+    if dot is None:
+        path = outfile + ".dot"
+        with open(path, "w") as f:
+            f.write(text)
+        warnings.warn(f"pydotprint: Graphviz's `dot` program was not found, so the graph is written as DOT text to "
+                      f"{path}; install Graphviz (apt install graphviz, brew install graphviz, conda install "
+                      f"graphviz) to get {outfile}, or render the .dot file with any Graphviz viewer", stacklevel=2)
+        return path
+    result = subprocess.run([dot, f"-T{format}", "-o", outfile], input=text, text=True, capture_output=True,
+                            check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"pydotprint: dot -T{format} failed: {result.stderr.strip()}")
+    return os.fspath(outfile)

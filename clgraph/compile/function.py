@@ -24,6 +24,7 @@ from ..rewrite import rewrite
 from ..runtime import device as _device
 from ..runtime.arrays import Holding, materialize
 from ..shared import SharedVariable, _pool
+from .inputs import unpack_inputs
 from .nanguard import NanGuard, guard_mode
 from .plan import Plan
 from .profile import Profiler
@@ -33,6 +34,7 @@ __all__ = ["function", "Function", "PendingCall"]
 
 # signatures (shape classes) per function whose recorded calls are kept for replay
 MAX_REPLAYS = 4
+_MISSING = object()  # (an argument not given yet)
 
 
 def function(inputs, outputs=None, updates=None, givens=None, name=None, profile=False,
@@ -63,6 +65,7 @@ class Function:
         self.nan_guard = guard_mode(mode)
         self.allow_input_downcast = allow_input_downcast
         self.device = _device.current()
+        inputs, self._defaults, self._input_names, self._downcast = unpack_inputs(inputs)
         self.inputs = self._check_inputs(inputs)
         self.single_output = outputs is not None and not isinstance(outputs, (list, tuple))
         outs = [] if outputs is None else [outputs] if self.single_output else list(outputs)
@@ -398,15 +401,24 @@ class Function:
         return self.profiler.report(file)
 
     def _bind(self, args, kwargs):
-        if kwargs:
-            args = list(args)
-            by_name = {v.name: k for k, v in enumerate(self.inputs) if v.name}
-            args += [None] * (len(self.inputs) - len(args))
+        if kwargs or (self._defaults and len(args) < len(self.inputs)):
+            given = len(args)
+            args = list(args) + [_MISSING] * (len(self.inputs) - len(args))
+            by_name = {name: k for k, name in enumerate(self._input_names) if name}
             for key, value in kwargs.items():
                 if key not in by_name:
                     raise InputError(f"{self._what()} has no input named {key!r}; inputs: "
-                                     f"{[v.name for v in self.inputs]}")
+                                     f"{[name for name in self._input_names]}")
+                if by_name[key] < given:
+                    raise InputError(f"{self._what()}: input {key!r} given both by position and by name")
                 args[by_name[key]] = value
+            for k, value in self._defaults.items():  # (clgraph.In(x, value=...))
+                if args[k] is _MISSING:
+                    args[k] = value
+            missing = [self._input_names[k] or str(k) for k, a in enumerate(args) if a is _MISSING]
+            if missing:
+                raise InputError(f"{self._what()}: missing input(s) {', '.join(missing)} (inputs: "
+                                 f"{', '.join(v.describe() for v in self.inputs)})")
         if len(args) != len(self.inputs):
             raise InputError(f"{self._what()} takes {len(self.inputs)} argument(s) "
                              f"({', '.join(v.describe() for v in self.inputs) or 'none'}), got {len(args)}")
@@ -419,6 +431,7 @@ class Function:
         """The argument as a contiguous array of the input's dtype (lossless casts only,
         unless allow_input_downcast), with the input's rank."""
         want = np.dtype(var.dtype)
+        downcast = self._downcast.get(k, self.allow_input_downcast)
         if type(value) is int and var.ndim == 0 and want.kind in "iu":  # (a minibatch index: the common case)
             low, high = _int_range(want)
             if low <= value <= high:
@@ -435,10 +448,10 @@ class Function:
             raise InputError(f"{where()}: cannot use a {type(value).__name__} as a numeric array")
         if arr.dtype != want:
             ok = np.can_cast(arr.dtype, want, "safe")
-            if not ok and (python_value or self.allow_input_downcast):
+            if not ok and (python_value or downcast):
                 # Python numbers are converted by value (2 -> 2.0f), as in Theano
                 converted = arr.astype(want)
-                ok = self.allow_input_downcast or (want.kind == "f" and arr.dtype.kind in "biuf") or \
+                ok = downcast or (want.kind == "f" and arr.dtype.kind in "biuf") or \
                     np.array_equal(converted, arr)
                 arr = converted if ok else arr
             if not ok:

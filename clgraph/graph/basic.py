@@ -16,6 +16,10 @@ __all__ = ["Variable", "Constant", "Apply", "as_variable", "ancestors", "toposor
 _ids = itertools.count()
 
 
+# the scalar ops whose results have no truth value before they are computed
+_COMPARISONS = frozenset(["lt", "le", "gt", "ge", "eq", "neq"])
+
+
 class Variable:
     """A symbolic tensor: a graph input (owner is None) or the `index`-th output of an
     Apply node. Arithmetic operators build new nodes; `==` is identity (use `T.eq`)."""
@@ -47,8 +51,14 @@ class Variable:
         return f"{self!r} ({self.dtype}, ndim={self.ndim})"
 
     def __bool__(self):
-        raise TypeError(f"the truth value of symbolic variable {self!r} is unknown until it is computed; "
-                        "use T.switch / T.eq instead of `if`/`==`")
+        """True, as in Theano (`if not W:` tests whether a weight was given), except
+        for a comparison's result, whose truth is only known once computed: `a < b < c`
+        and `if x > 0:` must not silently take one branch."""
+        scalar_op = getattr(self.owner.op, "scalar_op", None) if self.owner is not None else None
+        if getattr(scalar_op, "name", None) in _COMPARISONS:
+            raise TypeError(f"the truth value of the comparison {self!r} is unknown until it is computed; "
+                            "use T.switch, T.and_ / T.or_ (not `if`, `and`, `or`, or chained comparisons)")
+        return True
 
     def __iter__(self):
         raise TypeError(f"symbolic variable {self!r} cannot be iterated; index it (x[0]) instead")

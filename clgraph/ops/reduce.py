@@ -46,7 +46,7 @@ class Reduce(Op):
         if self.kind in ("argmax", "argmin"):
             dtype = "int64"
         elif self.kind == "mean" and np.dtype(x.dtype).kind in "iub":
-            dtype = "float64"
+            dtype = self.acc_dtype or "float64"  # (mean(dtype='float32') of a bool vector: float32)
         else:
             dtype = self.acc_dtype_of(x.dtype)
         bcast = [b for a, b in enumerate(x.broadcastable) if a not in self.axes]

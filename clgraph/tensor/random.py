@@ -39,7 +39,9 @@ def _pattern(size):
 
 class RandomStreams:
     """`srng = RandomStreams(seed)`; `srng.uniform(size)`, `srng.normal(size)`,
-    `srng.binomial(size, n, p)` as Theano's MRG_RandomStreams."""
+    `srng.binomial(size, n, p)`, `srng.multinomial(pvals=p)` as Theano's
+    MRG_RandomStreams (also importable as clgraph.sandbox.rng_mrg.MRG_RandomStreams and
+    clgraph.tensor.shared_randomstreams.RandomStreams)."""
 
     def __init__(self, seed=1234):
         self.state_updates = []  # (state shared variable, its updated value), per draw
@@ -111,3 +113,31 @@ class RandomStreams:
         if not isinstance(p, Variable) and not 0 <= float(p) <= 1:
             raise ClgraphError(f"RandomStreams.binomial: p must be in [0, 1], got {p!r}")
         return self._draw("binomial", "binomial", size, ndim, dtype, [p], n=int(n))
+
+    def multinomial(self, size=None, n=1, pvals=None, ndim=None, dtype="int64"):
+        """Counts of n draws per row from the categorical distribution of each row of
+        `pvals` (batch, k), as Theano's MRG multinomial: a (batch, k) matrix, one-hot for
+        n=1. Each draw is a uniform compared with the row's cumulative probabilities
+        (a product with a triangular matrix of ones: one GEMM)."""
+        from . import basic as T
+        from .blas import dot
+        from .shape import arange
+        if pvals is None:
+            raise ClgraphError("RandomStreams.multinomial: give pvals, a (batch, k) matrix of probabilities")
+        pvals = as_variable(pvals)
+        if pvals.ndim != 2:
+            raise ShapeError(f"RandomStreams.multinomial: pvals must be a matrix (batch, k), got "
+                             f"{pvals.describe()}")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ClgraphError(f"RandomStreams.multinomial: n must be a positive Python integer, got {n!r}")
+        if size is not None:
+            raise ClgraphError("RandomStreams.multinomial: the sample's shape is pvals' (batch, k); leave size=None")
+        k = pvals.shape[1]
+        cols = arange(k)
+        upper = T.cast(T.le(cols.dimshuffle(0, "x"), cols.dimshuffle("x", 0)), pvals.dtype)  # [i <= j]
+        cdf = dot(pvals, upper)                                                              # (batch, k)
+        u = self.uniform((int(n), pvals.shape[0]), dtype=pvals.dtype)                         # (n, batch)
+        below = T.sum(T.lt(cdf.dimshuffle("x", 0, 1), u.dimshuffle(0, 1, "x")), axis=2)    # (n, batch)
+        picked = T.minimum(below, k - 1)   # (a row summing to slightly under 1)
+        hits = T.eq(picked.dimshuffle(0, 1, "x"), cols.dimshuffle("x", "x", 0))
+        return T.cast(T.sum(hits, axis=0), check_dtype(dtype))

@@ -232,9 +232,22 @@ def test_bad_inputs_to_function():
         clgraph.function([w], w * 2)
     with pytest.raises(TypeError, match="free variables"):
         clgraph.function([x * 2], x)
-    with pytest.raises(TypeError, match="truth value"):
-        if x:
+    with pytest.raises(TypeError, match="truth value of the comparison"):
+        if x > 0:
             pass
+
+
+def test_variables_are_truthy_except_comparisons():
+    """Theano's rule: `if not W:` (the tutorials' rbm.py, dA.py) asks whether a weight
+    was given, so variables are true; a comparison's result has no truth value yet, so
+    `if x > 0:` and `a < b < c` fail instead of taking one branch."""
+    W, x = clgraph.shared(np.zeros(2, "float32")), T.vector()
+    assert W and x and (x * 2) and not (not x)
+    for cmp in (x < 1, x <= 1, x > 1, x >= 1, T.eq(x, 1), T.neq(x, 1)):
+        with pytest.raises(TypeError, match="truth value of the comparison"):
+            bool(cmp)
+    with pytest.raises(TypeError, match="chained"):
+        0 < x < 1
 
 
 def test_givens_keep_a_reshape_s_given_pattern():
