@@ -15,3 +15,17 @@ from ..graph.basic import Variable as TensorVariable, constant  # noqa: F401
 from . import random  # noqa: F401,E402  (T.random.RandomStreams)
 from . import signal  # noqa: F401,E402  (T.signal.pool.pool_2d)
 from .blas import batched_dot, dot, outer  # noqa: E402,F401
+from .compositions import (addbroadcast, allclose, as_tensor_variable, cosh, cumprod, cumsum, int_div,  # noqa: E402,F401
+                           isclose, isinf, isnan, join, largest, patternbroadcast, repeat, roll, sgn, shape_padaxis,
+                           shape_padleft, shape_padright, sinh, smallest, tensordot, tile, unbroadcast)
+from ..gradient import hessian, jacobian  # noqa: E402,F401
+
+
+def __getattr__(name):
+    """A Theano name clgraph deliberately does not offer: an error that says so and
+    names the alternative (instead of an AttributeError deep inside user code)."""
+    from .compositions import unavailable
+    err = unavailable(name)
+    if err is not None:
+        raise err
+    raise AttributeError(f"module 'clgraph.tensor' has no attribute {name!r}")
