@@ -93,6 +93,25 @@ class SharedVariable(Variable):
     def __repr__(self):
         return self.name or f"<shared {self.dtype}{list(self.container.shape) if self.container else ''}>"
 
+    # -- pickling (Theano's: the value travels, the buffer does not) -----------------------
+    def __getstate__(self):
+        """The variable with its value as a numpy array; device, pool and buffer stay
+        behind (a graph that holds the variable several times pickles it once)."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("device", "_pool", "_cell")}
+        state["_value"] = self.get_value()
+        return state
+
+    def __setstate__(self, state):
+        """Onto the current device (config.device), with a buffer of its own."""
+        state = dict(state)
+        value = state.pop("_value")
+        self.__dict__.update(state)
+        self.device = _device.current()
+        self._pool = _pool(self.device)
+        self._cell = [None]
+        weakref.finalize(self, _release_cell, self._pool, self._cell)
+        self.set_value(value)
+
 
 def shared(value, name=None, borrow=False, broadcastable=None, strict=False, allow_downcast=None):
     """A SharedVariable holding a copy of `value` on the current device.

@@ -61,6 +61,9 @@ class Function:
         if on_unused_input not in ("raise", "warn", "ignore"):
             raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
         started = time.perf_counter()
+        # (what pickling needs to compile this function again: graphs and shared variables
+        # pickle with their values, the compiled kernels come back from the disk cache)
+        self._spec = (inputs, outputs, updates, givens, name, profile, on_unused_input, allow_input_downcast, mode)
         self.name, self.profile = name, profile
         self.nan_guard = guard_mode(mode)
         self.allow_input_downcast = allow_input_downcast
@@ -487,6 +490,11 @@ class Function:
             out += [Kernel(f"{loop.op}/{k.name}", k.source, k.template, k.family) for k in loop.kernels()]
         return out
 
+    def __reduce__(self):
+        """Pickled as its inputs, outputs, updates and givens (shared variables with their
+        values); unpickling compiles it again on the current device."""
+        return (_rebuild, self._spec)
+
     def __repr__(self):
         return f"<clgraph Function {self.name or ''} ({len(self.kernels)} kernels on {self.device.name})>"
 
@@ -528,3 +536,8 @@ def _own_buffer(var):
         from ..tensor.basic import identity
         return identity(var)
     return var
+
+
+def _rebuild(*spec):
+    """A pickled Function compiled again (see Function.__reduce__)."""
+    return Function(*spec)

@@ -36,6 +36,11 @@ class ScalarOp:
     def __repr__(self):
         return self.name
 
+    def __reduce__(self):
+        """Pickled by its key (its expression and numpy reference hold lambdas): the
+        unpickled graph gets the op of that key (scalar_op_of_key)."""
+        return (scalar_op_of_key, (self.key,))
+
     def output_dtype(self, args):
         """numpy's result dtype for `args` (0-d arrays, or Python scalars when weak)."""
         with np.errstate(all="ignore"):
@@ -247,3 +252,19 @@ SCALAR_OPS["onehot"] = ScalarOp("onehot", 2, "(({T})(({idx}) == {1}))",
 SCALAR_OPS["arange"] = ScalarOp("arange", 2, "({0} + ({T})({idx}) * {1})",
                                 lambda a, b: np.asarray(a) + 0 * np.asarray(b), vectorizable=False)
 SCALAR_OPS["identity"] = ScalarOp("identity", 1, "{0}", lambda x: np.array(x, copy=True), lambda x, z, gz: [gz])
+
+
+def scalar_op_of_key(key):
+    """The ScalarOp with this key: a named one, or a family's (cast, elu, relu, the
+    batch-norm normalisation) made again from its parameters."""
+    if isinstance(key, str) and key in SCALAR_OPS:
+        return SCALAR_OPS[key]
+    factories = {"cast": cast_op, "elu": elu_op, "relu": relu_op}
+    if isinstance(key, tuple) and key and key[0] == "bn_normalize":
+        from .bn import normalize_op
+        return normalize_op(*key[1:])
+    if isinstance(key, tuple) and key and key[0] in factories:
+        return factories[key[0]](*key[1:])
+    import pickle
+    raise pickle.PicklingError(f"no elementwise op is known by the key {key!r}: a graph holding it cannot be "
+                               "unpickled here")
