@@ -223,3 +223,6 @@ def pool2d(x, pool_size, strides=(1, 1), border_mode="valid", dim_ordering="defa
 def moving_average_update(variable, value, momentum):
     """(variable, variable * momentum + value * (1 - momentum)), Keras' update pair."""
     return (variable, variable * momentum + value * (1. - momentum))
+
+
+from .backend_tensor import *  # noqa: E402,F401,F403  (Keras 1's tensor functions: K.sum, K.dot, ...)

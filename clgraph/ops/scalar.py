@@ -252,6 +252,9 @@ SCALAR_OPS["onehot"] = ScalarOp("onehot", 2, "(({T})(({idx}) == {1}))",
 SCALAR_OPS["arange"] = ScalarOp("arange", 2, "({0} + ({T})({idx}) * {1})",
                                 lambda a, b: np.asarray(a) + 0 * np.asarray(b), vectorizable=False)
 SCALAR_OPS["identity"] = ScalarOp("identity", 1, "{0}", lambda x: np.array(x, copy=True), lambda x, z, gz: [gz])
+# the value, with no gradient through it (Keras' K.stop_gradient, Theano's disconnected_grad)
+SCALAR_OPS["stop_gradient"] = ScalarOp("stop_gradient", 1, "{0}", lambda x: np.array(x, copy=True),
+                                       lambda x, z, gz: [None])
 
 
 def scalar_op_of_key(key):
