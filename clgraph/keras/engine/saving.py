@@ -174,26 +174,32 @@ def _training_config(model):
             "loss_weights": model.loss_weights}
 
 
-def model_from_config(config, custom_objects=None):
+def model_from_config(config, custom_objects=None, safe_mode=True):
+    """A model from its config; with safe_mode (the default) no code named or stored in
+    the config is run (a Lambda layer then needs custom_objects, or safe_mode=False)."""
+    from .loading import loading
     from .topology import layer_from_config
-    return layer_from_config(config, custom_objects)
+    with loading(custom_objects, safe_mode):
+        return layer_from_config(config, custom_objects)
 
 
-def model_from_json(json_string, custom_objects=None):
-    """A model with the architecture `to_json()` wrote (new weights); no code is run."""
-    return model_from_config(json.loads(json_string), custom_objects)
+def model_from_json(json_string, custom_objects=None, safe_mode=True):
+    """A model with the architecture `to_json()` wrote (new weights); no code is run
+    unless safe_mode=False."""
+    return model_from_config(json.loads(json_string), custom_objects, safe_mode)
 
 
-def load_model(filepath, custom_objects=None):
+def load_model(filepath, custom_objects=None, safe_mode=True):
     """The model `save` wrote: architecture, weights, and compiled as it was, with the
-    optimizer state restored before the first training step."""
+    optimizer state restored before the first training step. No code from the file is
+    run unless safe_mode=False (a Lambda layer's function)."""
     h5py = _h5py()
     with h5py.File(os.fspath(filepath), "r") as f:
         if "model_config" not in f.attrs:
             raise ValueError(f"load_model({filepath!r}): no model found in the file (it holds no 'model_config'; "
                              "was it written by save_weights? Then build the model and call load_weights)")
         config = json.loads(_attr_text(f.attrs["model_config"]))
-        model = model_from_config(config, custom_objects)
+        model = model_from_config(config, custom_objects, safe_mode)
         _load_from_group(model, f["model_weights"], filepath)
         if "training_config" in f.attrs:
             training = json.loads(_attr_text(f.attrs["training_config"]))

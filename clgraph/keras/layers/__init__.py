@@ -11,6 +11,7 @@ from ..engine import Input, InputLayer, Layer, Merge, merge  # noqa: F401
 from ..engine.merge import (Add, Average, Concatenate, Maximum, Multiply, add, average,  # noqa: F401
                             concatenate, maximum, multiply)
 from .core import Activation, Dense, Dropout, Flatten, Permute, RepeatVector, Reshape  # noqa: F401
+from .lambda_layer import Lambda  # noqa: F401
 
 _OPTIONAL = ("convolutional", "pooling", "recurrent", "normalization", "embeddings", "wrappers", "noise",
              "advanced_activations", "local")
