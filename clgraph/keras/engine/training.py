@@ -468,3 +468,13 @@ def _shuffled(n, batch_size, mode):
     blocks = np.arange(full * batch_size).reshape(full, batch_size)
     np.random.shuffle(blocks)
     return np.append(blocks.reshape(-1), np.arange(full * batch_size, n))
+
+
+def slice_X(X, start=None, stop=None):
+    """Keras 1's slice_X: rows start:stop (or the rows listed in `start`) of an array or
+    of each array of a list."""
+    def cut(x):
+        if hasattr(start, "__len__"):
+            return x[np.asarray(start)]
+        return x[start:stop]
+    return [cut(x) for x in X] if isinstance(X, list) else cut(X)
