@@ -26,6 +26,7 @@ from .. import optimizers
 from ..utils.generic_utils import Progbar
 from .base_layer import layer_label
 from .data import DeviceData, check_lengths, standardize_arrays, standardize_weights
+from .generators import GeneratorMethods
 from .topology import Container
 
 __all__ = ["Model"]
@@ -61,7 +62,7 @@ def _per_output(value, names, what, required=True):
     return [value] * len(names)
 
 
-class Model(Container):
+class Model(GeneratorMethods, Container):
     """The Keras 1 functional model: Model(input=x, output=y) (Keras 2: inputs, outputs)."""
 
     # -- compile -------------------------------------------------------------------------------------
