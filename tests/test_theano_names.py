@@ -100,3 +100,19 @@ def test_pydotprint_writes_the_graph(tmp_path, monkeypatch):
     assert path.endswith("g.png.dot") and "install Graphviz" in str(caught[0].message)
     text = open(path).read()
     assert text.startswith("digraph") and "tanh" in text
+
+
+def test_binomial_with_a_probability_per_element():
+    """Theano's binomial(size=p.shape, p=p) with a tensor p (an RBM's hidden sample)."""
+    from clgraph.sandbox.rng_mrg import MRG_RandomStreams
+    srng = MRG_RandomStreams(5)
+    p = T.fmatrix("p")
+    pv = np.tile(np.array([[0.0, 0.2, 0.7, 1.0]], "float32"), (20000, 1))
+    f = clgraph.function([p], [srng.binomial(size=p.shape, n=1, p=p, dtype="float32"),
+                               srng.binomial(size=p.shape, n=3, p=p, dtype="int32")])
+    one, three = f(pv)
+    assert one.dtype == np.float32 and set(np.unique(one)) <= {0.0, 1.0}
+    np.testing.assert_allclose(one.mean(axis=0), pv[0], atol=0.015)
+    assert three.dtype == np.int32 and three.min() >= 0 and three.max() <= 3
+    np.testing.assert_allclose(three.mean(axis=0), 3 * pv[0], atol=0.04)
+    assert one[:, 0].max() == 0 and one[:, 3].min() == 1

@@ -15,7 +15,8 @@ __all__ = ["NanGuard", "MODES", "guard_mode"]
 
 #: `mode` values that turn the guard on; the others Theano users pass change nothing here
 MODES = ("NanGuard", "NanGuardMode")
-_PLAIN = (None, "FAST_RUN", "FAST_COMPILE", "Mode")
+# Theano's other modes: clgraph always optimises, and checks shapes and dtypes anyway
+_PLAIN = (None, "FAST_RUN", "FAST_COMPILE", "Mode", "DebugMode", "DEBUG_MODE", "ProfileMode", "PROFILE_MODE")
 
 
 def guard_mode(mode):
@@ -25,8 +26,9 @@ def guard_mode(mode):
         return True
     if name in _PLAIN:
         return False
-    raise ValueError(f"function: unknown mode {mode!r}; clgraph knows mode=None, 'FAST_RUN', 'FAST_COMPILE' "
-                     f"and 'NanGuard' (NaN/Inf check after every kernel)")
+    raise ValueError(f"function: unknown mode {mode!r}; clgraph knows mode=None, Theano's 'FAST_RUN', "
+                     f"'FAST_COMPILE', 'DebugMode', 'ProfileMode' (all compiled alike) and 'NanGuardMode' (a NaN/Inf "
+                     f"check after every kernel)")
 
 
 def _is_float(dtype):

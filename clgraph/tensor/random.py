@@ -110,9 +110,25 @@ class RandomStreams:
         """Binomial(n, p): the sum of n Bernoulli(p) draws (p compared with 24-bit uniforms)."""
         if isinstance(n, Variable) or isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ClgraphError(f"RandomStreams.binomial: n must be a non-negative Python integer, got {n!r}")
+        if np.ndim(p) or (isinstance(p, Variable) and p.ndim):
+            return self._elementwise_binomial(size, int(n), as_variable(p), ndim, dtype)
         if not isinstance(p, Variable) and not 0 <= float(p) <= 1:
             raise ClgraphError(f"RandomStreams.binomial: p must be in [0, 1], got {p!r}")
         return self._draw("binomial", "binomial", size, ndim, dtype, [p], n=int(n))
+
+    def _elementwise_binomial(self, size, n, p, ndim, dtype):
+        """binomial with a probability per element (an RBM's sample of its hidden units:
+        p = sigmoid(...) of the sample's shape): n uniforms compared with p."""
+        from . import basic as T
+        total = None
+        for _ in range(max(n, 1)):
+            u = self.uniform(size, ndim=ndim if ndim is not None else p.ndim,
+                             dtype=p.dtype if np.dtype(p.dtype).kind == "f" else None)
+            hit = T.lt(u, p)
+            total = hit if total is None else T.cast(total, "int64") + T.cast(hit, "int64")
+        if n == 0:
+            total = T.zeros_like(total)
+        return T.cast(total, check_dtype(config.floatX if dtype == "floatX" else dtype))
 
     def multinomial(self, size=None, n=1, pvals=None, ndim=None, dtype="int64"):
         """Counts of n draws per row from the categorical distribution of each row of

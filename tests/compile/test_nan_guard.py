@@ -87,5 +87,12 @@ def test_integer_results_are_not_checked():
 
 def test_unknown_mode_is_refused():
     x = T.vector("x")
-    with pytest.raises(ValueError, match="DebugMode"):
-        clgraph.function([x], x * 2, mode="DebugMode")
+    with pytest.raises(ValueError, match="unknown mode 'WarpSpeed'.*DebugMode"):
+        clgraph.function([x], x * 2, mode="WarpSpeed")
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "ProfileMode"])
+def test_theano_mode_names_compile_alike(mode):
+    x = T.vector("x")
+    f = clgraph.function([x], x * 2, mode=mode)
+    np.testing.assert_allclose(f(np.arange(3, dtype=x.dtype)), [0, 2, 4])

@@ -1,0 +1,76 @@
+"""Scripts in the style of the deeplearning.net tutorials and the Keras 1.2 examples,
+run with only `theano` / `keras` import names pointing at clgraph (conftest.py), on
+small data made here; each must learn."""
+import numpy as np
+
+
+def blobs(rng, n, d=16, k=10, spread=1.0):
+    """k Gaussian clusters in d dimensions: (x, integer labels)."""
+    centres = rng.normal(size=(k, d)) * 3
+    y = rng.integers(0, k, n)
+    return (centres[y] + rng.normal(size=(n, d)) * spread).astype("float32"), y
+
+
+def binary_images(rng, n, d=24, patterns=4):
+    """Noisy copies of a few binary patterns (for the autoencoder and the RBM)."""
+    base = rng.random((patterns, d)) < 0.5
+    rows = base[rng.integers(0, patterns, n)] ^ (rng.random((n, d)) < 0.05)
+    return rows.astype("float32")
+
+
+def test_logistic_sgd_trains_and_its_pickled_model_predicts(run_script, rng, tmp_path):
+    x, y = blobs(rng, 600)
+    g = run_script("logistic_sgd.py", DATA=(x[:400], y[:400], x[400:], y[400:]), EPOCHS=5,
+                   MODEL_PATH=str(tmp_path / "best_model.pkl"))
+    assert g["best"] < 0.1, g["best"]
+    assert (g["predicted"] == y[400:]).mean() > 0.9
+
+
+def test_mlp_with_l1_l2(run_script, rng):
+    x, y = blobs(rng, 600, spread=1.5)
+    g = run_script("mlp.py", DATA=(x[:400], y[:400], x[400:], y[400:]), EPOCHS=8)
+    assert g["test_error"] < 0.1, g["test_error"]
+
+
+def test_denoising_autoencoder_cost_falls(run_script, rng):
+    g = run_script("dA.py", DATA=binary_images(rng, 400), EPOCHS=6)
+    costs = g["epoch_costs"]
+    assert costs[-1] < 0.8 * costs[0], costs
+
+
+def test_rbm_with_a_scan_gibbs_chain(run_script, rng):
+    g = run_script("rbm.py", DATA=binary_images(rng, 400), EPOCHS=6, CD_K=2)
+    costs = g["epoch_costs"]
+    assert costs[-1] < 0.85 * costs[0], costs   # the reconstruction cross-entropy
+
+
+def test_keras_mnist_mlp(run_script, rng):
+    x, y = blobs(rng, 900, d=32, spread=1.5)
+    g = run_script("mnist_mlp.py", DATA=(x[:600], y[:600], x[600:], y[600:]), EPOCHS=4)
+    loss, acc = g["score"]
+    assert acc > 0.9, g["score"]
+    assert len(g["history"].history["val_acc"]) == 4
+
+
+def test_keras_imdb_lstm(run_script, rng):
+    """Reviews are sequences of word indices; positive ones hold more of words 1-4."""
+    def reviews(n):
+        xs, ys = [], []
+        for _ in range(n):
+            label = int(rng.integers(0, 2))
+            length = int(rng.integers(5, 20))
+            words = rng.integers(5, 20, length)
+            marks = rng.random(length) < 0.35
+            words[marks] = rng.integers(1, 5, marks.sum()) if label else words[marks]
+            xs.append(list(words))
+            ys.append(label)
+        return xs, np.array(ys)
+    xtr, ytr = reviews(600)
+    xte, yte = reviews(200)
+    g = run_script("imdb_lstm.py", DATA=(xtr, ytr, xte, yte), EPOCHS=6)
+    assert g["acc"] > 0.85, (g["score"], g["acc"])
+
+
+def test_keras_addition_rnn_learns(run_script):
+    g = run_script("addition_rnn.py", EPOCHS=15)
+    assert g["after"] < 0.8 * g["before"], (g["before"], g["after"])
