@@ -116,3 +116,20 @@ def test_binomial_with_a_probability_per_element():
     assert three.dtype == np.int32 and three.min() >= 0 and three.max() <= 3
     np.testing.assert_allclose(three.mean(axis=0), 3 * pv[0], atol=0.04)
     assert one[:, 0].max() == 0 and one[:, 3].min() == 1
+
+
+def test_permutation_and_choice():
+    """Theano's permutation(size, n) and choice(size, a, replace, p)."""
+    srng = clgraph.tensor.random.RandomStreams(4)
+    f = clgraph.function([], [srng.permutation(size=(400,), n=5), srng.choice(size=(20000,), a=3, p=[0.2, 0.3, 0.5]),
+                              srng.choice(size=(20000,), a=4), srng.choice(size=(6,), a=10, replace=False),
+                              srng.choice((50,), a=T.constant(np.array([10.0, 20.0, 30.0], "float32")))])
+    perms, weighted, uniform, distinct, values = f()
+    assert perms.shape == (400, 5) and all(sorted(p) == [0, 1, 2, 3, 4] for p in perms)
+    assert abs(np.mean(perms[:, 0] == 0) - 0.2) < 0.06            # each value first about 1/5 of the time
+    np.testing.assert_allclose(np.bincount(weighted, minlength=3) / 20000, [0.2, 0.3, 0.5], atol=0.015)
+    np.testing.assert_allclose(np.bincount(uniform, minlength=4) / 20000, 0.25, atol=0.015)
+    assert len(set(distinct)) == 6 and distinct.min() >= 0 and distinct.max() < 10
+    assert values.dtype == np.float32 and set(values) <= {10.0, 20.0, 30.0}
+    with pytest.raises(clgraph.ClgraphError, match="replace=False with p"):
+        srng.choice(size=(2,), a=3, replace=False, p=[0.5, 0.25, 0.25])

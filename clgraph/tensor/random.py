@@ -116,6 +116,64 @@ class RandomStreams:
             raise ClgraphError(f"RandomStreams.binomial: p must be in [0, 1], got {p!r}")
         return self._draw("binomial", "binomial", size, ndim, dtype, [p], n=int(n))
 
+    def permutation(self, size=None, n=1, ndim=None, dtype="int64"):
+        """Random permutations of 0..n-1 (n a Python int): one, or `size` of them along
+        the leading axes, as Theano's. Each is the ranks of n uniforms (ties broken by
+        position), a uniformly random permutation, computed on the device."""
+        from . import basic as T
+        from .shape import arange
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ClgraphError(f"RandomStreams.permutation: n must be a positive Python integer, got {n!r}")
+        lead = () if size is None else tuple(size) if isinstance(size, (tuple, list)) else (size,)
+        u = self.uniform(lead + (int(n),), dtype="float64")
+        k = u.ndim - 1
+        order = list(range(k))
+        a, b = u.dimshuffle(*order, k, "x"), u.dimshuffle(*order, "x", k)       # u_i, u_j
+        idx = arange(int(n))
+        earlier = T.lt(idx.dimshuffle("x", 0), idx.dimshuffle(0, "x"))           # j < i
+        below = T.or_(T.lt(b, a), T.and_(T.eq(b, a), earlier))
+        return T.cast(T.sum(below, axis=-1), check_dtype(dtype))
+
+    def choice(self, size=1, a=2, replace=True, p=None, ndim=None, dtype="int64"):
+        """Draws from range(a) (a Python int) or from the elements of a vector `a`, as
+        numpy's choice: with replacement, uniformly or with probabilities p (a vector);
+        without replacement and without p, the first entries of a permutation."""
+        from . import basic as T
+        from .blas import dot
+        from .shape import arange
+        values = None
+        if isinstance(a, (int, np.integer)) and not isinstance(a, bool):
+            count = int(a)
+        else:
+            values = as_variable(a)
+            if values.ndim != 1:
+                raise ShapeError(f"RandomStreams.choice: a must be an int or a vector, got {values.describe()}")
+            count = None
+        shape = tuple(size) if isinstance(size, (tuple, list)) else (size,)
+        if not replace:
+            if p is not None:
+                raise ClgraphError("RandomStreams.choice: replace=False with p is not offered; draw with "
+                                   "replacement, or without p")
+            if count is None or len(shape) != 1:
+                raise ClgraphError("RandomStreams.choice: replace=False needs an int a and a size of one entry")
+            if shape[0] > count:
+                raise ClgraphError(f"RandomStreams.choice: cannot take {shape[0]} of {count} without replacement")
+            picked = self.permutation(n=count, dtype="int64")[:shape[0]]
+        elif p is None:
+            n_options = count if count is not None else values.shape[0]
+            u = self.uniform(shape, dtype="float64")
+            picked = T.minimum(T.cast(T.floor(u * n_options), "int64"), n_options - 1)
+        else:
+            p = as_variable(p)
+            cols = arange(p.shape[0])
+            upper = T.cast(T.le(cols.dimshuffle(0, "x"), cols.dimshuffle("x", 0)), p.dtype)
+            cdf = dot(p.dimshuffle("x", 0), upper)[0]                                 # cumulative probabilities
+            u = self.uniform(shape, dtype=p.dtype)
+            below = T.sum(T.lt(cdf, u.dimshuffle(*range(u.ndim), "x")), axis=-1)
+            picked = T.minimum(below, p.shape[0] - 1)
+        out = picked if values is None else values[picked]
+        return out if values is not None else T.cast(out, check_dtype(dtype))
+
     def _elementwise_binomial(self, size, n, p, ndim, dtype):
         """binomial with a probability per element (an RBM's sample of its hidden units:
         p = sigmoid(...) of the sample's shape): n uniforms compared with p."""

@@ -11,6 +11,15 @@ def blobs(rng, n, d=16, k=10, spread=1.0):
     return (centres[y] + rng.normal(size=(n, d)) * spread).astype("float32"), y
 
 
+def images(rng, n, side=8, k=10):
+    """Noisy copies of k random side x side templates: ((x_train, y_train), (x_test, y_test))."""
+    templates = rng.random((k, side, side)) * 2
+    y = rng.integers(0, k, n)
+    x = (templates[y] + rng.normal(size=(n, side, side)) * 0.3).astype("float32")
+    cut = n * 2 // 3 // 20 * 20
+    return (x[:cut], y[:cut]), (x[cut:cut + (n - cut) // 20 * 20], y[cut:cut + (n - cut) // 20 * 20])
+
+
 def binary_images(rng, n, d=24, patterns=4):
     """Noisy copies of a few binary patterns (for the autoencoder and the RBM)."""
     base = rng.random((patterns, d)) < 0.5
@@ -74,3 +83,14 @@ def test_keras_imdb_lstm(run_script, rng):
 def test_keras_addition_rnn_learns(run_script):
     g = run_script("addition_rnn.py", EPOCHS=15)
     assert g["after"] < 0.8 * g["before"], (g["before"], g["after"])
+
+
+def test_lenet(run_script, rng):
+    g = run_script("lenet.py", DATA=images(rng, 600), EPOCHS=6)
+    assert g["test_error"] < 0.1, g["test_error"]
+
+
+def test_keras_mnist_cnn(run_script, rng):
+    g = run_script("mnist_cnn.py", DATA=images(rng, 900), EPOCHS=20)
+    loss, acc = g["score"]
+    assert acc > 0.9, g["score"]
