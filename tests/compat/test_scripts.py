@@ -1,7 +1,14 @@
 """Scripts in the style of the deeplearning.net tutorials and the Keras 1.2 examples,
 run with only `theano` / `keras` import names pointing at clgraph (conftest.py), on
 small data made here; each must learn."""
+from pathlib import Path
+
 import numpy as np
+
+
+def script(name):
+    """The path of a compatibility script (SdA and DBN reuse dA's and rbm's classes)."""
+    return str(Path(__file__).parent / "scripts" / name)
 
 
 def blobs(rng, n, d=16, k=10, spread=1.0):
@@ -61,21 +68,30 @@ def test_keras_mnist_mlp(run_script, rng):
     assert len(g["history"].history["val_acc"]) == 4
 
 
+def reviews(rng, n):
+    """Reviews as word-index sequences of uneven lengths; positive ones hold more of
+    words 1-4 (a synthetic IMDB)."""
+    xs, ys = [], []
+    for _ in range(n):
+        label = int(rng.integers(0, 2))
+        length = int(rng.integers(5, 20))
+        words = rng.integers(5, 20, length)
+        marks = rng.random(length) < 0.35
+        words[marks] = rng.integers(1, 5, marks.sum()) if label else words[marks]
+        xs.append(list(words))
+        ys.append(label)
+    return xs, np.array(ys)
+
+
+def test_theano_lstm_tutorial(run_script, rng):
+    g = run_script("lstm_tutorial.py", DATA=(reviews(rng, 480), reviews(rng, 160)), EPOCHS=6)
+    costs = g["epoch_costs"]
+    assert costs[-1] < 0.8 * costs[0] and g["test_acc"] > 0.8, (costs, g["test_acc"])
+
+
 def test_keras_imdb_lstm(run_script, rng):
-    """Reviews are sequences of word indices; positive ones hold more of words 1-4."""
-    def reviews(n):
-        xs, ys = [], []
-        for _ in range(n):
-            label = int(rng.integers(0, 2))
-            length = int(rng.integers(5, 20))
-            words = rng.integers(5, 20, length)
-            marks = rng.random(length) < 0.35
-            words[marks] = rng.integers(1, 5, marks.sum()) if label else words[marks]
-            xs.append(list(words))
-            ys.append(label)
-        return xs, np.array(ys)
-    xtr, ytr = reviews(600)
-    xte, yte = reviews(200)
+    xtr, ytr = reviews(rng, 600)
+    xte, yte = reviews(rng, 200)
     g = run_script("imdb_lstm.py", DATA=(xtr, ytr, xte, yte), EPOCHS=6)
     assert g["acc"] > 0.85, (g["score"], g["acc"])
 
@@ -94,3 +110,24 @@ def test_keras_mnist_cnn(run_script, rng):
     g = run_script("mnist_cnn.py", DATA=images(rng, 900), EPOCHS=20)
     loss, acc = g["score"]
     assert acc > 0.9, g["score"]
+
+
+def binary_classes(rng, n, d=24, k=10):
+    """Noisy binary patterns of k classes: ((x_train, y_train), (x_test, y_test))."""
+    base = rng.random((k, d)) < 0.5
+    y = rng.integers(0, k, n)
+    x = (base[y] ^ (rng.random((n, d)) < 0.05)).astype("float32")
+    cut = n * 2 // 3 // 20 * 20
+    return (x[:cut], y[:cut]), (x[cut:], y[cut:])
+
+
+def test_stacked_denoising_autoencoders(run_script, rng):
+    g = run_script("SdA.py", DATA=binary_classes(rng, 600), EPOCHS=4, DA_SOURCE=script("dA.py"))
+    assert all(c[-1] < c[0] for c in g["pretrain_costs"]), g["pretrain_costs"]
+    assert g["test_error"] < 0.15, g["test_error"]
+
+
+def test_deep_belief_network(run_script, rng):
+    g = run_script("DBN.py", DATA=binary_classes(rng, 600), EPOCHS=4, RBM_SOURCE=script("rbm.py"))
+    assert all(c[-1] < c[0] for c in g["pretrain_costs"]), g["pretrain_costs"]
+    assert g["test_error"] < 0.15, g["test_error"]

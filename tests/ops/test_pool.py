@@ -284,8 +284,10 @@ def test_second_derivative(mode, rng):
 def test_old_argument_names_and_downsample(rng):
     a = rng.normal(size=(2, 3, 7, 7)).astype("float32")
     x = T.ftensor4()
+    with pytest.warns(DeprecationWarning, match="ds is now called ws"):   # (as Theano 0.9 warned)
+        old_names = pool_2d(x, ds=(3, 2), ignore_border=True, st=(2, 1), padding=(1, 1), mode="average_exc_pad")
     outs = [pool_2d(x, ws=(3, 2), ignore_border=True, stride=(2, 1), pad=(1, 1), mode="average_exc_pad"),
-            pool_2d(x, ds=(3, 2), ignore_border=True, st=(2, 1), padding=(1, 1), mode="average_exc_pad"),
+            old_names,
             pool_2d(x, (2, 2), ignore_border=False), downsample.max_pool_2d(x, (2, 2), ignore_border=False),
             pool_2d(x, (3, 3)), pool_2d(x, (3, 3), ignore_border=False), downsample.max_pool_2d(x, (3, 3)),
             T.signal.pool.pool_2d(x, (2, 2), ignore_border=True, mode="max_deterministic")]

@@ -26,9 +26,15 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="m
     pad < ws. ignore_border=False keeps the partial windows at the end (Theano's output
     size); None means False, as Theano chose (it warned that the default would change),
     so that old code that leaves it out gets the shapes it always had. 'max_deterministic' is 'max', as in Theano."""
+    old_names = [f"{o} is now called {n}" for o, n, v in (("ds", "ws", ds), ("st", "stride", st),
+                                                             ("padding", "pad", padding)) if v is not None]
     ws = _renamed("ws", ws, "ds", ds)
     stride = _renamed("stride", stride, "st", st)
     pad = _renamed("pad", pad, "padding", padding, unset=(0, 0))
+    if old_names:
+        import warnings
+        warnings.warn(f"pool_2d: {', '.join(old_names)} (as in Theano 0.9); the old names still work",
+                      DeprecationWarning, stacklevel=2)
     if ws is None:
         raise _build_error(ValueError, "pool_2d: the window size ws (a pair of ints) is required")
     if mode == "max_deterministic":
