@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 from . import cache, tensor  # noqa: F401
 from .compile.function import Function, function  # noqa: F401
 from .compile.inputs import In  # noqa: F401
+from .custom_ops import elemwise_op  # noqa: F401
 from .config import config  # noqa: F401
 from .errors import (ClgraphError, DeviceError, DisconnectedInputError, DTypeError, GradientError,  # noqa: F401
                      IndexOutOfRange, InputError, KernelBuildError, MissingInputError, NanGuardError, ShapeError,
