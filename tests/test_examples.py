@@ -76,3 +76,32 @@ def test_sentiment_lstm_example():
     out = run_example("sentiment_lstm.py", "--epochs", "4")
     assert "embedding_1 (Embedding)" in out and "lstm_1 (LSTM)" in out
     assert float(out.split("Test accuracy:")[1].split()[0]) >= 0.90, out
+
+
+def _epoch_values(out, marker):
+    return [float(line.split(marker)[1].split()[0]) for line in out.splitlines() if marker in line]
+
+
+def test_rbm_example_cd_and_pcd(tmp_path):
+    """The reconstruction cross-entropy falls with CD-1 and with persistent CD-2."""
+    for args in (["--epochs", "4"], ["--epochs", "4", "--persistent", "--k", "2"]):
+        out = run_example("rbm.py", *args, "--filters", str(tmp_path / "f.png"))
+        costs = _epoch_values(out, "reconstruction cross-entropy")
+        assert len(costs) == 4 and costs[-1] < 0.8 * costs[0], out
+
+
+def test_denoising_autoencoder_example():
+    out = run_example("denoising_autoencoder.py", "--epochs", "5")
+    costs = _epoch_values(out, "reconstruction cost")
+    assert costs[-1] < costs[0], out
+    corrupted = float(out.split("corrupted inputs")[1].split(",")[0])
+    reconstructed = float(out.split("of their reconstructions")[1].split()[0])
+    assert reconstructed < 0.6 * corrupted, out
+
+
+def test_keras_autoencoder_example():
+    out = run_example("keras_autoencoder.py", "--epochs", "8")
+    for name in ("dense", "conv"):
+        line = [ln for ln in out.splitlines() if ln.startswith(f"{name} autoencoder")][0]
+        before, after = (float(v) for v in line.split("error")[1].split("->"))
+        assert after < 0.5 * before, line
