@@ -3,7 +3,7 @@ reads the values of (not just the shape), which nodes read a variable's values f
 set of roots, and which elementwise ops are cheap enough to compute twice. Plain graph
 questions, so rewrites need not import the compiler."""
 
-__all__ = ["CHEAP_OPS", "cheap", "value_inputs", "value_readers"]
+__all__ = ["CHEAP_OPS", "add_terms", "cheap", "value_inputs", "value_readers"]
 
 # elementwise ops cheap enough to compute again: for every element of a wider loop
 # (Plan._absorb_broadcast_producers), or in a reduction's private prologue
@@ -45,3 +45,12 @@ def value_readers(nodes, roots):
             out.setdefault(i, []).append(node)
             live.add(i)
     return out
+
+
+def add_terms(var):
+    """The terms of `var` as a sum: the leaves of its tree of adds whose inputs have the
+    sum's type (no broadcasting or promotion inside), or [var]."""
+    node = var.owner
+    if node is not None and _scalar_name(node) == "add" and all(i.type == var.type for i in node.inputs):
+        return [t for i in node.inputs for t in add_terms(i)]
+    return [var]

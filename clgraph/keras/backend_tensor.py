@@ -40,9 +40,8 @@ class _Function:
     def __init__(self, inputs, outputs, updates, kwargs):
         self._keep = [k for k, v in enumerate(inputs) if isinstance(v, Variable)]
         inputs = [inputs[k] for k in self._keep]
-        self._single = not isinstance(outputs, (list, tuple))
-        self._fn = clgraph.function(inputs, outputs if not self._single else [outputs], updates=list(updates or []),
-                                    on_unused_input="ignore", **kwargs)
+        outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        self._fn = clgraph.function(inputs, outputs, updates=list(updates or []), on_unused_input="ignore", **kwargs)
 
     def __call__(self, inputs):
         values = [inputs[k] for k in self._keep]
@@ -277,20 +276,16 @@ def stack(tensors, axis=0):
 
 def temporal_padding(x, padding=1):
     """(batch, time, dim) with `padding` zero steps before and after."""
-    z = T.zeros((x.shape[0], padding, x.shape[2]), dtype=x.dtype)
-    return T.concatenate([z, x, z], axis=1)
+    from .layers.convolutional import pad_tensor
+    return pad_tensor(x, {1: (padding, padding)})
 
 
 def spatial_2d_padding(x, padding=(1, 1), dim_ordering="default"):
     from .backend import image_dim_ordering
+    from .layers.convolutional import pad_tensor
     th = (image_dim_ordering() if dim_ordering == "default" else dim_ordering) == "th"
     h_axis, w_axis = (2, 3) if th else (1, 2)
-    for axis, p in ((h_axis, padding[0]), (w_axis, padding[1])):
-        if p:
-            shape = [x.shape[d] if d != axis else p for d in range(x.ndim)]
-            z = T.zeros(shape, dtype=x.dtype)
-            x = T.concatenate([z, x, z], axis=axis)
-    return x
+    return pad_tensor(x, {h_axis: (padding[0], padding[0]), w_axis: (padding[1], padding[1])})
 
 
 # -- values ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ its inner dimension: no per-step GEMM writing a whole weight-sized row, and one 
 instead of n. A share sum(g_t, axis=0) (a bias) is summed over both axes at once. The
 loop writes g_t instead (or nothing, when it is a sequence's row already)."""
 from ..graph.basic import clone_replace, toposort
+from ..graph.facts import add_terms
 from ..ops.blas import Dot
 from ..ops.elemwise import Elemwise
 from ..ops.reduce import Reduce
@@ -68,6 +69,7 @@ def _pruned(node, read):
     J, M = op.n_states, len(op.nitsot_outs)
     outs = node.outputs
     keep_m = [m for m in range(M) if outs[J + m] in read]
+
     def reads(roots):
         return {v for nd in toposort(roots) for v in nd.inputs} | set(roots)
 
@@ -96,15 +98,6 @@ def _pruned(node, read):
     new.trace = node.trace
     old_outs = [outs[j] for j in keep_j] + [outs[J + m] for m in keep_m]
     return dict(zip(old_outs, new.outputs))
-
-
-def _terms(var):
-    """The terms of a sum of adds of the same type."""
-    node = var.owner
-    if node is not None and isinstance(node.op, Elemwise) and node.op.scalar_op.name == "add" and \
-            all(i.type == var.type for i in node.inputs):
-        return [t for i in node.inputs for t in _terms(i)]
-    return [var]
 
 
 def _share(term):
@@ -166,7 +159,7 @@ def _sunk(node, readers, rooted):
         rs = _summed_over_steps(out, readers)
         if rs is None or out in rooted:
             continue
-        shares = [_share(t) for t in _terms(root)]
+        shares = [_share(t) for t in add_terms(root)]
         if any(s[0] != "row" for s in shares):
             plans[m] = (rs, shares)
     if not plans:

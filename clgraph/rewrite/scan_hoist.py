@@ -14,6 +14,7 @@ off first (truncate_gradient's shorter reverse loop). The gradient scan is a Sca
 any other: its recomputed forward products, which read stored rows only, move out too.
 A step's outputs themselves stay in the loop (the step writes their rows)."""
 from ..graph.basic import Constant, Variable, clone_replace, toposort
+from ..graph.facts import value_inputs
 from ..graph.types import TensorType
 from ..ops.blas import Dot
 from ..ops.elemwise import Elemwise
@@ -47,7 +48,9 @@ def hoist(node):
         out = nd.outputs[0]
         if any(i in batched for i in nd.inputs):
             batched[out] = outer
-            if isinstance(nd.op, Dot) or any(i in has_dot for i in _value_inputs(nd)):
+            # (a zero fill second(z, 0) reads only z's shape: not worth a stored sequence of
+            # zeros, and rewrite/slice_gradients.py must still see it in the step)
+            if isinstance(nd.op, Dot) or any(i in has_dot for i in value_inputs(nd)):
                 has_dot.add(out)
         else:
             fixed[out] = outer
@@ -68,16 +71,6 @@ def hoist(node):
                   new_roots[-1] if op.cond is not None else None, op.name, op.truncate_gradient)
     new = new_op.make_node(n, *seqs, *[_contiguous_rows(batched[v]) for v in chosen], *inits, *nonseqs)
     return new.outputs
-
-
-def _value_inputs(nd):
-    """The inputs whose values (not only shapes) the output holds: a zero fill
-    second(z, 0) (zeros_like, the start of a slice's gradient) reads only z's shape, so
-    it is not worth a stored sequence of zeros, and rewrite/slice_gradients.py can
-    still see it in the step."""
-    if isinstance(nd.op, Elemwise) and nd.op.scalar_op.name == "second":
-        return nd.inputs[1:]
-    return nd.inputs
 
 
 def _vectorise(nd, batched, fixed, roots):

@@ -10,6 +10,7 @@ slice) are joined, into the same zero buffer, along one axis cut by constant bou
 without a step. Adjacent pieces that do not yet cover the axis become one piece of
 the joined values, so a sum built up one slice at a time folds as it goes."""
 from ..graph.basic import Constant
+from ..graph.facts import add_terms
 from ..ops.elemwise import Elemwise
 from ..ops.join import Join
 from ..ops.subtensor import IncSubtensor
@@ -57,18 +58,6 @@ def _piece(var):
     return node.inputs[0], cut[0], values[0] or 0, values[1], node.inputs[1]
 
 
-def _leaves(var, out):
-    """The terms of a sum of adds (each add's inputs of the same type as the sum)."""
-    node = var.owner
-    if node is not None and isinstance(node.op, Elemwise) and node.op.scalar_op.name == "add" and \
-            all(i.type == var.type for i in node.inputs):
-        for i in node.inputs:
-            _leaves(i, out)
-    else:
-        out.append(var)
-    return out
-
-
 def _parts(value, axis):
     """The inputs of a join along `axis` (spliced in, so joins do not nest), or [value]."""
     node = value.owner
@@ -83,7 +72,7 @@ def join_slice_gradients(node):
     if not isinstance(node.op, Elemwise) or node.op.scalar_op.name != "add":
         return None
     out = node.outputs[0]
-    terms = _leaves(out, [])
+    terms = add_terms(out)
     pieces = [_piece(t) for t in terms]
     if len(terms) < 2 or any(p is None for p in pieces):
         return None
