@@ -5,8 +5,6 @@ for predict_generator); the generator runs in this thread (clgraph's calls are
 asynchronous already: max_q_size, nb_worker and pickle_safe are accepted and unused)."""
 import numpy as np
 
-from .. import callbacks as cbks
-
 __all__ = ["GeneratorMethods"]
 
 
@@ -29,11 +27,17 @@ def _size(x):
     return len(first)
 
 
-def _batches(samples, steps, caller):
-    """(steps, samples): how an epoch ends, by batches (Keras 2) or by samples (Keras 1)."""
+def _epoch(generator, samples, steps, caller, with_targets=True):
+    """(batch number, x, y, sample_weight, size) of one epoch's batches: `steps` of them
+    (Keras 2), or until `samples` samples are drawn (Keras 1)."""
     if steps is None and samples is None:
         raise ValueError(f"{caller}: give samples_per_epoch / val_samples (Keras 1) or steps (Keras 2)")
-    return steps, samples
+    seen = b = 0
+    while (b < steps) if steps is not None else (seen < samples):
+        x, y, w = _next_batch(generator, caller, with_targets)
+        size = _size(x)
+        yield b, x, y, w, size
+        seen, b = seen + size, b + 1
 
 
 class GeneratorMethods:
@@ -45,28 +49,19 @@ class GeneratorMethods:
                       workers=None, use_multiprocessing=None, max_queue_size=None, shuffle=None):
         from .training import _batch_hooks
         nb_epoch = epochs if epochs is not None else nb_epoch
-        steps, samples = _batches(samples_per_epoch, steps_per_epoch, "fit_generator")
+        if steps_per_epoch is None and samples_per_epoch is None:
+            raise ValueError("fit_generator: give samples_per_epoch (Keras 1) or steps_per_epoch (Keras 2)")
         labels = list(self.metrics_names)
-        self.history = cbks.History()
-        callback_list = cbks.CallbackList([cbks.BaseLogger()] + ([cbks.ProgbarLogger()] if verbose else []) +
-                                          list(callbacks or []) + [self.history])
-        callback_list.set_model(self)
-        self.stop_training = False
         validate = validation_data is not None
-        callback_list.set_params({
-            "nb_epoch": nb_epoch, "epochs": nb_epoch, "nb_sample": samples, "samples": samples, "steps": steps,
-            "verbose": verbose, "do_validation": validate,
-            "metrics": labels + (["val_" + label for label in labels] if validate else [])})
+        callback_list = self._training_callbacks(callbacks, verbose, validate, nb_epoch=nb_epoch, epochs=nb_epoch,
+                                                 nb_sample=samples_per_epoch, samples=samples_per_epoch,
+                                                 steps=steps_per_epoch)
         callback_list.on_train_begin()
         for epoch in range(initial_epoch, nb_epoch):
             callback_list.on_epoch_begin(epoch)
-            seen = b = 0
-            while (b < steps) if steps is not None else (seen < samples):
-                x, y, w = _next_batch(generator, "fit_generator")
-                size = _size(x)
+            for b, x, y, w, size in _epoch(generator, samples_per_epoch, steps_per_epoch, "fit_generator"):
                 _batch_hooks(callback_list, labels, b, size,
                              lambda: np.atleast_1d(self.train_on_batch(x, y, w, class_weight)))
-                seen, b = seen + size, b + 1
                 if self.stop_training:
                     break
             logs = {}
@@ -85,26 +80,20 @@ class GeneratorMethods:
     def evaluate_generator(self, generator, val_samples=None, max_q_size=10, nb_worker=1, pickle_safe=False,
                            steps=None, workers=None, use_multiprocessing=None, max_queue_size=None):
         """The loss (and metrics) averaged over the batches, weighted by their sizes."""
-        steps, samples = _batches(val_samples, steps, "evaluate_generator")
-        totals, seen, b = None, 0, 0
-        while (b < steps) if steps is not None else (seen < samples):
-            x, y, w = _next_batch(generator, "evaluate_generator")
-            size = _size(x)
+        totals, seen = None, 0
+        for _, x, y, w, size in _epoch(generator, val_samples, steps, "evaluate_generator"):
             outs = np.atleast_1d(np.asarray(self.test_on_batch(x, y, w), dtype=np.float64)) * size
             totals = outs if totals is None else totals + outs
-            seen, b = seen + size, b + 1
+            seen += size
         result = [float(t) / seen for t in totals]
         return result[0] if len(result) == 1 else result
 
     def predict_generator(self, generator, val_samples=None, max_q_size=10, nb_worker=1, pickle_safe=False,
                           steps=None, workers=None, use_multiprocessing=None, max_queue_size=None, verbose=0):
         """The outputs for the generator's inputs, in order."""
-        steps, samples = _batches(val_samples, steps, "predict_generator")
-        parts, seen, b = [], 0, 0
-        while (b < steps) if steps is not None else (seen < samples):
-            x, _, _ = _next_batch(generator, "predict_generator", with_targets=False)
+        parts = []
+        for _, x, _, _, _ in _epoch(generator, val_samples, steps, "predict_generator", with_targets=False):
             out = self.predict_on_batch(x)
             parts.append(out if isinstance(out, list) else [out])
-            seen, b = seen + _size(x), b + 1
         results = [np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))]
         return results[0] if len(results) == 1 else results

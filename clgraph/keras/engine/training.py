@@ -289,15 +289,8 @@ class Model(GeneratorMethods, Container):
         n = len(arrays[0])
         nb_batch = -(-n // batch_size)
         labels = list(self.metrics_names)
-        self.history = cbks.History()
-        callback_list = cbks.CallbackList([cbks.BaseLogger()] + ([cbks.ProgbarLogger()] if verbose else []) +
-                                          list(callbacks) + [self.history])
-        callback_list.set_model(self)
-        self.stop_training = False
-        callback_list.set_params({
-            "batch_size": batch_size, "nb_epoch": nb_epoch, "epochs": nb_epoch, "nb_sample": n, "samples": n,
-            "verbose": verbose, "do_validation": val is not None,
-            "metrics": labels + (["val_" + label for label in labels] if val is not None else [])})
+        callback_list = self._training_callbacks(callbacks, verbose, val is not None, batch_size=batch_size,
+                                                 nb_epoch=nb_epoch, epochs=nb_epoch, nb_sample=n, samples=n)
         val_arrays = None if val is None else val[0] + val[1] + val[2]
         val_token = object()
         # with only the built-in loggers (no callback that could change the model or its
@@ -338,6 +331,19 @@ class Model(GeneratorMethods, Container):
             if val is not None:
                 self._test_function[1].release()
         return self.history
+
+    def _training_callbacks(self, callbacks, verbose, validate, **params):
+        """The callbacks of a training run (loss averaging, the progress bar when verbose,
+        the user's, the History it returns) set on this model, with Keras' params."""
+        labels = list(self.metrics_names)
+        self.history = cbks.History()
+        callback_list = cbks.CallbackList([cbks.BaseLogger()] + ([cbks.ProgbarLogger()] if verbose else []) +
+                                          list(callbacks or []) + [self.history])
+        callback_list.set_model(self)
+        self.stop_training = False
+        callback_list.set_params(dict(params, verbose=verbose, do_validation=validate,
+                                      metrics=labels + (["val_" + label for label in labels] if validate else [])))
+        return callback_list
 
     @staticmethod
     def _batches_in_flight(fn, nb_batch, batch_size, n, labels, callback_list):
