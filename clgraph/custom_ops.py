@@ -28,8 +28,9 @@ CUSTOM_OPS = {}
 _NAMES = ["x", "y", "z", "w"]
 
 
-def _argument_names(expression, nin):
-    """The identifiers the expression may use for inputs, and the count of inputs."""
+def _input_count(expression, nin):
+    """The number of inputs: `nin`, or one more than the highest input the expression
+    names (x, y, z, w by letter, x0, x1, ... by number)."""
     used = set(re.findall(r"\b[A-Za-z_]\w*\b", expression))
     if nin is None:
         positional = [int(m[1:]) for m in used if re.fullmatch(r"x\d+", m)]
@@ -81,7 +82,7 @@ def elemwise_op(name, c_expression, grad=None, dtypes=None, nin=None):
         raise ValueError(f"elemwise_op: the name must be an identifier, got {name!r}")
     if not isinstance(c_expression, str) or not c_expression.strip():
         raise ValueError(f"elemwise_op {name!r}: give the OpenCL C expression as a string")
-    nin = _argument_names(c_expression, nin)
+    nin = _input_count(c_expression, nin)
 
     def gradient(*args):  # ScalarOp's grad: (*inputs, output, output_grad)
         inputs, gz = args[:nin], args[-1]

@@ -411,7 +411,7 @@ class Function:
             for key, value in kwargs.items():
                 if key not in by_name:
                     raise InputError(f"{self._what()} has no input named {key!r}; inputs: "
-                                     f"{[name for name in self._input_names]}")
+                                     f"{self._input_names}")
                 if by_name[key] < given:
                     raise InputError(f"{self._what()}: input {key!r} given both by position and by name")
                 args[by_name[key]] = value

@@ -268,13 +268,12 @@ def scalar_op_of_key(key):
         return normalize_op(*key[1:])
     if isinstance(key, tuple) and key and key[0] in factories:
         return factories[key[0]](*key[1:])
+    import pickle
     if isinstance(key, tuple) and key and key[0] == "custom":
         from ..custom_ops import CUSTOM_OPS
         if key[1] in CUSTOM_OPS:
             return CUSTOM_OPS[key[1]]
-        import pickle
         raise pickle.PicklingError(f"the graph uses elemwise_op {key[1]!r}: define it (clgraph.elemwise_op) before "
                                    "unpickling")
-    import pickle
     raise pickle.PicklingError(f"no elementwise op is known by the key {key!r}: a graph holding it cannot be "
                                "unpickled here")

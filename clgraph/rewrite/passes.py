@@ -9,8 +9,8 @@ from ..config import config
 from ..errors import ClgraphError
 from ..graph import trace as _trace
 from ..graph.basic import Apply, toposort
-from . import (canonical, constant_fold, conv_epilogue, lift, loop_outputs, merge, prologues, reductions, scan_hoist, simplify,
-               slice_gradients, stabilize, views)
+from . import (canonical, constant_fold, conv_epilogue, lift, loop_outputs, merge, prologues, reductions, scan_hoist,
+               simplify, slice_gradients, stabilize, views)
 
 
 def rebuild(old, inputs):

@@ -7,8 +7,9 @@ a gradient rule reads its node's output) and the upstream gradients of the rows 
 wrote. It carries, per fed-back output with taps down to -L, the gradient that later
 steps sent to the L rows before it (`c`: row r - i in c[i]), and writes per
 non-sequence its share of the gradient, summed over the steps outside the loop (where
-the share is a product x_t^T g_t, as one GEMM over all steps: rewrite/loop_outputs.py). Each step's backward pass is the step graph's vector-
-Jacobian product (gradient.vjp), so the reverse scan is itself differentiable."""
+the share is a product x_t^T g_t, as one GEMM over all steps: rewrite/loop_outputs.py).
+Each step's backward pass is the step graph's vector-Jacobian product (gradient.vjp),
+so the reverse scan is itself differentiable."""
 import numpy as np
 
 from ..errors import GradientError, node_message

@@ -139,8 +139,6 @@ class RandomStreams:
         numpy's choice: with replacement, uniformly or with probabilities p (a vector);
         without replacement and without p, the first entries of a permutation."""
         from . import basic as T
-        from .blas import dot
-        from .shape import arange
         values = None
         if isinstance(a, (int, np.integer)) and not isinstance(a, bool):
             count = int(a)
@@ -165,14 +163,25 @@ class RandomStreams:
             picked = T.minimum(T.cast(T.floor(u * n_options), "int64"), n_options - 1)
         else:
             p = as_variable(p)
-            cols = arange(p.shape[0])
-            upper = T.cast(T.le(cols.dimshuffle(0, "x"), cols.dimshuffle("x", 0)), p.dtype)
-            cdf = dot(p.dimshuffle("x", 0), upper)[0]                                 # cumulative probabilities
-            u = self.uniform(shape, dtype=p.dtype)
-            below = T.sum(T.lt(cdf, u.dimshuffle(*range(u.ndim), "x")), axis=-1)
-            picked = T.minimum(below, p.shape[0] - 1)
+            picked = self._categories(p.dimshuffle("x", 0), self.uniform(shape, dtype=p.dtype))
         out = picked if values is None else values[picked]
         return out if values is not None else T.cast(out, check_dtype(dtype))
+
+    @staticmethod
+    def _categories(pvals, u):
+        """The category of each uniform in `u` (broadcast against pvals' rows with a last
+        axis added): how many of the row's cumulative probabilities lie below it, the
+        cumulative sums a product with a triangular matrix of ones (one GEMM), and a row
+        summing to slightly under 1 clipped to its last category."""
+        from . import basic as T
+        from .blas import dot
+        from .shape import arange
+        k = pvals.shape[-1]
+        cols = arange(k)
+        upper = T.cast(T.le(cols.dimshuffle(0, "x"), cols.dimshuffle("x", 0)), pvals.dtype)   # [i <= j]
+        cdf = dot(pvals, upper)
+        below = T.sum(T.lt(cdf, u.dimshuffle(*range(u.ndim), "x")), axis=-1)
+        return T.minimum(below, k - 1)
 
     def _elementwise_binomial(self, size, n, p, ndim, dtype):
         """binomial with a probability per element (an RBM's sample of its hidden units:
@@ -194,7 +203,6 @@ class RandomStreams:
         n=1. Each draw is a uniform compared with the row's cumulative probabilities
         (a product with a triangular matrix of ones: one GEMM)."""
         from . import basic as T
-        from .blas import dot
         from .shape import arange
         if pvals is None:
             raise ClgraphError("RandomStreams.multinomial: give pvals, a (batch, k) matrix of probabilities")
@@ -206,12 +214,6 @@ class RandomStreams:
             raise ClgraphError(f"RandomStreams.multinomial: n must be a positive Python integer, got {n!r}")
         if size is not None:
             raise ClgraphError("RandomStreams.multinomial: the sample's shape is pvals' (batch, k); leave size=None")
-        k = pvals.shape[1]
-        cols = arange(k)
-        upper = T.cast(T.le(cols.dimshuffle(0, "x"), cols.dimshuffle("x", 0)), pvals.dtype)  # [i <= j]
-        cdf = dot(pvals, upper)                                                              # (batch, k)
-        u = self.uniform((int(n), pvals.shape[0]), dtype=pvals.dtype)                         # (n, batch)
-        below = T.sum(T.lt(cdf.dimshuffle("x", 0, 1), u.dimshuffle(0, 1, "x")), axis=2)    # (n, batch)
-        picked = T.minimum(below, k - 1)   # (a row summing to slightly under 1)
-        hits = T.eq(picked.dimshuffle(0, 1, "x"), cols.dimshuffle("x", "x", 0))
+        picked = self._categories(pvals, self.uniform((int(n), pvals.shape[0]), dtype=pvals.dtype))  # (n, batch)
+        hits = T.eq(picked.dimshuffle(0, 1, "x"), arange(pvals.shape[1]).dimshuffle("x", "x", 0))
         return T.cast(T.sum(hits, axis=0), check_dtype(dtype))
